@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "engine/metrics/registry.hpp"
+#include "engine/schedule/vu.hpp"
+
+namespace luaload::bindings {
+
+struct ScriptSource {
+  std::string path;  // as given on the command line; used in error messages (file:line)
+  std::string code;
+};
+
+struct RuntimeConfig {
+  std::map<std::string, std::string> env;  // -e KEY=VALUE; ll.env falls back to the process environment
+  bool insecure_skip_tls_verify = false;
+  std::string ca_file;                     // extra CA (PEM) besides the system store; empty for none
+  std::string setup_data_json = "null";    // setup()'s result, decoded into every VU as its own copy
+  int max_redirects = 10;
+  std::string user_agent = "luaload/0.1";
+};
+
+// Everything Lua on one worker: its lua_State (script compiled once), its VUs (one coroutine each, own globals),
+// the per-worker DNS cache, TLS context and metric registry.
+//
+// Threading: construct, use and destroy on the worker's loop thread only.
+// Lifecycle: create() -> create_vu()* / run_setup() / run_teardown() -> close(on_closed) -> destroy after on_closed.
+class WorkerRuntime : public engine::schedule::VuFactory {
+ public:
+  // nullptr with *error set (message with file:line) if the script does not compile or the config is unusable.
+  static std::unique_ptr<WorkerRuntime> create(uv_loop_t* loop, int worker_index, const ScriptSource& script,
+                                               const RuntimeConfig& config, std::string* error);
+  ~WorkerRuntime() override;
+
+  // Runs the script's init code in a new VU (its own globals). Script errors -> nullptr, *error with traceback.
+  std::unique_ptr<engine::schedule::VuBody> create_vu(uint64_t vu_id, std::string* error) override;
+
+  // Runs setup() (if defined) in a VU of its own; `done` gets the JSON of its result ("null" when there is no setup
+  // or it returned nothing), or an error message with traceback. Exactly once, on the loop.
+  void run_setup(std::function<void(std::optional<std::string> json, std::string error)> done);
+  // Runs teardown(data) (if defined) the same way.
+  void run_teardown(const std::string& setup_json, std::function<void(std::string error)> done);
+
+  engine::metrics::Registry& registry();
+
+  // Closes every VU's connections and timers; on_closed runs when all handles are closed.
+  void close(std::function<void()> on_closed);
+
+  class Impl;
+
+ private:
+  explicit WorkerRuntime(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// Main thread, before any worker starts: compiles the script in a throw-away Lua state, runs its init code once
+// and returns the global `options` converted to JSON ("{}" when absent). nullopt with *error (file:line and
+// traceback) on a syntax or init error. Network calls are refused there like in any init code.
+std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
+                                               std::string* error);
+
+}  // namespace luaload::bindings

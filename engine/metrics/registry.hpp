@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "engine/metrics/metric.hpp"
+#include "engine/metrics/sink.hpp"
+
+namespace luaload::engine::metrics {
+
+// Everything a worker recorded since its previous take_delta(): plain values, safe to move to the main thread.
+struct SeriesDelta {
+  std::string metric;  // metric name
+  Tags tags;           // sorted by key
+  Sink sink;
+};
+struct Delta {
+  std::vector<MetricDef> definitions;  // every metric this worker knows (builtins included)
+  std::vector<SeriesDelta> series;     // only series with samples since the last delta
+};
+
+// A worker's metric registry: no locks, loop thread only. Samples are folded into per-series sinks as they are
+// added (never stored one by one), so memory depends on the number of series, not on the number of samples.
+class Registry {
+ public:
+  Registry();  // the builtin metrics are defined first, with the ids in builtin.hpp
+
+  // Defines a metric, or returns the id of an existing one with the same name and type. nullopt when the name is
+  // invalid (k6's rule: ^[a-zA-Z_][a-zA-Z0-9_]{0,127}$) or already used with another type; `error` says which.
+  std::optional<MetricId> define(std::string_view name, MetricType type, ValueType contains, std::string* error);
+  const MetricDef& definition(MetricId id) const { return definitions_[id]; }
+
+  // Interns a tag set (sorted by key here); the same set always yields the same id.
+  TagSetId intern(Tags tags);
+  const Tags& tags(TagSetId id) const { return tag_sets_[id]; }
+
+  // Hot path. For a Rate, value != 0 counts as a pass.
+  void add(MetricId metric, TagSetId tags, double value);
+
+  // Moves everything recorded since the previous call into a Delta.
+  Delta take_delta();
+
+ private:
+  std::vector<MetricDef> definitions_;
+  std::unordered_map<std::string, MetricId> by_name_;
+  std::vector<Tags> tag_sets_;
+  std::unordered_map<std::string, TagSetId> tag_set_ids_;  // key: canonical encoding of the sorted tags
+  std::unordered_map<uint64_t, Sink> series_;              // key: metric << 32 | tag set
+};
+
+}  // namespace luaload::engine::metrics
