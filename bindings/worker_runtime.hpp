@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/metrics/registry.hpp"
 #include "engine/schedule/vu.hpp"
@@ -23,7 +24,6 @@ struct RuntimeConfig {
   std::map<std::string, std::string> env;  // -e KEY=VALUE; ll.env falls back to the process environment
   bool insecure_skip_tls_verify = false;
   std::string ca_file;                     // extra CA (PEM) besides the system store; empty for none
-  std::string setup_data_json = "null";    // setup()'s result, decoded into every VU as its own copy
   int max_redirects = 10;
   std::string user_agent = "luaload/0.1";
 };
@@ -49,7 +49,19 @@ class WorkerRuntime : public engine::schedule::VuFactory {
   // Runs teardown(data) (if defined) the same way.
   void run_teardown(const std::string& setup_json, std::function<void(std::string error)> done);
 
+  // setup()'s result as JSON; every VU decodes its own copy before its first iteration. Call before iterations run.
+  void set_setup_data(std::string json);
+
   engine::metrics::Registry& registry();
+
+  // Errors raised inside iterations since the previous call, grouped by message (first line); the main thread
+  // prints each distinct one once, with its traceback, and the counts at the end.
+  struct ScriptError {
+    std::string message;    // first line, e.g. "script.lua:12: attempt to index a nil value"
+    std::string traceback;  // of the first occurrence
+    uint64_t count = 0;
+  };
+  std::vector<ScriptError> take_script_errors();
 
   // Closes every VU's connections and timers; on_closed runs when all handles are closed.
   void close(std::function<void()> on_closed);
