@@ -14,10 +14,10 @@ Worker::Worker(std::string name) : name_(std::move(name)) {
 }
 
 Worker::~Worker() {
-  if (thread_.joinable()) {
+  if (started_) {
     request_stop();
     join();
-  } else if (mailbox_) {
+  } else {
     // Never started: close the mailbox on this thread, the only one that ever touched the loop.
     mailbox_->close();
     uv_run(&loop_, UV_RUN_DEFAULT);
@@ -27,6 +27,7 @@ Worker::~Worker() {
 
 void Worker::start(std::function<void()> on_start, std::function<void()> on_stop) {
   LUALOAD_CHECK(!thread_.joinable(), "Worker started twice");
+  started_ = true;
   on_start_ = std::move(on_start);
   on_stop_ = std::move(on_stop);
   thread_ = std::thread([this] { run(); });

@@ -55,6 +55,7 @@ class Worker {
   std::thread thread_;
   std::atomic<std::thread::id> thread_id_{};
   std::atomic<bool> stop_requested_{false};
+  bool started_ = false;
   bool closed_cleanly_ = false;
 };
 
