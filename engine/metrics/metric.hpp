@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -21,6 +23,16 @@ struct MetricDef {
   std::string name;
   MetricType type = MetricType::Counter;
   ValueType contains = ValueType::Default;
+  bool operator==(const MetricDef&) const = default;
 };
+
+// k6's lowercase names: "counter", "gauge", "rate", "trend"; "default", "time", "data".
+const char* type_name(MetricType type);
+const char* value_type_name(ValueType contains);
+std::optional<MetricType> parse_type_name(std::string_view name);
+std::optional<ValueType> parse_value_type_name(std::string_view name);
+
+// k6's rule for metric names: ^[a-zA-Z_][a-zA-Z0-9_]{0,127}$.
+bool is_valid_metric_name(std::string_view name);
 
 }  // namespace luaload::engine::metrics

@@ -40,10 +40,16 @@ class Registry {
   TagSetId intern(Tags tags);
   const Tags& tags(TagSetId id) const { return tag_sets_[id]; }
 
-  // Hot path. For a Rate, value != 0 counts as a pass.
+  // The id of a defined metric, nullopt when unknown.
+  std::optional<MetricId> find(std::string_view name) const;
+
+  // Hot path. For a Rate, value != 0 counts as a pass. NaN samples are dropped (they would poison sums). Allocates
+  // only on the first sample of a series (and when a trend's values leave the range its buckets cover), never
+  // again after take_delta(): series are cleared in place, not removed. `metric` and `tags` must be ids this
+  // registry returned (asserted in debug builds).
   void add(MetricId metric, TagSetId tags, double value);
 
-  // Moves everything recorded since the previous call into a Delta.
+  // Copies everything recorded since the previous call into a Delta and clears it here.
   Delta take_delta();
 
  private:

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: MIT
+#include "engine/metrics/registry.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/core/assert.hpp"
+#include "engine/metrics/builtin.hpp"
+
+namespace luaload::engine::metrics {
+namespace {
+
+uint64_t series_key(MetricId metric, TagSetId tags) { return static_cast<uint64_t>(metric) << 32 | tags; }
+
+// Length-prefixed so that no key or value content can make two different tag sets encode alike.
+std::string canonical(const Tags& tags) {
+  std::string out;
+  for (const auto& [key, value] : tags) {
+    out += std::to_string(key.size()) + ':' + key + std::to_string(value.size()) + ':' + value;
+  }
+  return out;
+}
+
+// Sorts by key; of repeated keys the last one given wins, as when a script overrides a default tag.
+Tags normalized(Tags tags) {
+  std::stable_sort(tags.begin(), tags.end(), [](const Tag& a, const Tag& b) { return a.first < b.first; });
+  Tags out;
+  out.reserve(tags.size());
+  for (Tag& tag : tags) {
+    if (!out.empty() && out.back().first == tag.first) {
+      out.back().second = std::move(tag.second);
+    } else {
+      out.push_back(std::move(tag));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Registry::Registry() {
+  for (MetricId id = 0; id < builtin::kBuiltinCount; ++id) {
+    const MetricDef& def = builtin::definition(id);
+    definitions_.push_back(def);
+    by_name_.emplace(def.name, id);
+  }
+  intern({});  // tag set 0 is the empty set
+}
+
+std::optional<MetricId> Registry::define(std::string_view name, MetricType type, ValueType contains,
+                                         std::string* error) {
+  const std::string key(name);
+  if (!is_valid_metric_name(name)) {
+    if (error) *error = "invalid metric name '" + key + "': must match ^[a-zA-Z_][a-zA-Z0-9_]{0,127}$";
+    return std::nullopt;
+  }
+  if (auto it = by_name_.find(key); it != by_name_.end()) {
+    const MetricDef& existing = definitions_[it->second];
+    if (existing.type == type && existing.contains == contains) return it->second;
+    if (error) {
+      *error = "metric '" + key + "' already exists as a " + type_name(existing.type) + " of " +
+               value_type_name(existing.contains) + " values, not a " + type_name(type) + " of " +
+               value_type_name(contains) + " values";
+    }
+    return std::nullopt;
+  }
+  const auto id = static_cast<MetricId>(definitions_.size());
+  definitions_.push_back({key, type, contains});
+  by_name_.emplace(key, id);
+  return id;
+}
+
+std::optional<MetricId> Registry::find(std::string_view name) const {
+  auto it = by_name_.find(std::string(name));
+  if (it == by_name_.end()) return std::nullopt;
+  return it->second;
+}
+
+TagSetId Registry::intern(Tags tags) {
+  Tags sorted = normalized(std::move(tags));
+  std::string key = canonical(sorted);
+  if (auto it = tag_set_ids_.find(key); it != tag_set_ids_.end()) return it->second;
+  const auto id = static_cast<TagSetId>(tag_sets_.size());
+  tag_sets_.push_back(std::move(sorted));
+  tag_set_ids_.emplace(std::move(key), id);
+  return id;
+}
+
+void Registry::add(MetricId metric, TagSetId tags, double value) {
+  LUALOAD_ASSERT(metric < definitions_.size());
+  LUALOAD_ASSERT(tags < tag_sets_.size());
+  if (std::isnan(value)) return;
+  const uint64_t key = series_key(metric, tags);
+  auto it = series_.find(key);
+  if (it == series_.end()) it = series_.emplace(key, Sink(definitions_[metric].type)).first;
+  it->second.add(value);
+}
+
+Delta Registry::take_delta() {
+  Delta delta;
+  delta.definitions = definitions_;
+  for (auto& [key, sink] : series_) {
+    if (sink.empty()) continue;
+    const auto metric = static_cast<MetricId>(key >> 32);
+    const auto tags = static_cast<TagSetId>(key & 0xffffffffu);
+    delta.series.push_back({definitions_[metric].name, tag_sets_[tags], sink});
+    sink.clear();
+  }
+  return delta;
+}
+
+}  // namespace luaload::engine::metrics
