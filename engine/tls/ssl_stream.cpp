@@ -35,7 +35,15 @@ SslStream::SslStream(SSL* ssl) : ssl_(ssl) {
   SSL_set_bio(ssl_, in, out);
 }
 
-SslStream::~SslStream() { SSL_free(ssl_); }
+SslStream::~SslStream() {
+  // OpenSSL treats freeing an SSL that never sent close_notify as a bad end and marks its session not resumable.
+  // Load-test connections are mostly closed that way (idle pool, server close, reset), and the session is as good
+  // as ever, so we declare the shutdown done. Failed handshakes keep OpenSSL's verdict.
+  if (!failed_) {
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+  SSL_free(ssl_);
+}
 
 void SslStream::feed(const char* data, size_t size) {
   if (size == 0) {
