@@ -143,7 +143,11 @@ bool NginxServer::start(std::string* error) {
 
 bool NginxServer::start_once(std::string* error, bool* port_clash) {
   http_port_ = pick_free_port();
-  https_port_ = options_.tls_cert_file.empty() ? 0 : pick_free_port();
+  https_port_ = 0;
+  // Two bind-to-0 calls in a row may return the same port; nginx would reject the duplicate listen.
+  for (int i = 0; i < 10 && !options_.tls_cert_file.empty() && (https_port_ == 0 || https_port_ == http_port_); ++i) {
+    https_port_ = pick_free_port();
+  }
   const std::filesystem::path conf = dir_.write_file("nginx.conf", render_config());
   std::filesystem::remove(dir_.path() / "nginx.pid");
   const std::string prefix = dir_.path().string() + "/";
