@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+// core.http_request: the yielding half of the `luaload.http` module (lua/http.lua normalises the parameters).
+#include <string>
+#include <utility>
+
+#include "bindings/runtime.hpp"
+#include "engine/metrics/builtin.hpp"
+
+namespace luaload::bindings {
+
+namespace {
+
+namespace builtin = engine::metrics::builtin;
+using engine::http::Exchange;
+
+// Arguments of core.http_request.
+constexpr int kApi = 1;
+constexpr int kMethod = 2;
+constexpr int kUrl = 3;
+constexpr int kBody = 4;
+constexpr int kHeaders = 5;
+constexpr int kTimeout = 6;
+constexpr int kRedirects = 7;
+constexpr int kTags = 8;
+
+void set_default_tag(engine::metrics::Tags& tags, const char* key, std::string value) {
+  for (const auto& tag : tags) {
+    if (tag.first == key) {
+      return;  // the script's own tag wins, like params.tags.name over the URL
+    }
+  }
+  tags.emplace_back(key, std::move(value));
+}
+
+bool expected_status(int status) { return status >= 200 && status <= 399; }
+
+// One sample set per exchange (each redirect hop is its own), with one interned tag set.
+void record_exchange(engine::metrics::Registry& registry, const Exchange& exchange, engine::metrics::Tags tags) {
+  const bool expected = expected_status(exchange.status);
+  set_default_tag(tags, "method", exchange.method);
+  set_default_tag(tags, "name", exchange.url);
+  set_default_tag(tags, "status", std::to_string(exchange.status));
+  set_default_tag(tags, "expected_response", expected ? "true" : "false");
+  if (exchange.error_code != engine::http::ErrorCode::None) {
+    set_default_tag(tags, "error_code", std::to_string(static_cast<uint32_t>(exchange.error_code)));
+  }
+  const auto id = registry.intern(std::move(tags));
+  const auto& t = exchange.timing;
+  registry.add(builtin::kHttpReqs, id, 1);
+  registry.add(builtin::kHttpReqFailed, id, expected ? 0 : 1);
+  registry.add(builtin::kHttpReqDuration, id, t.duration_ms);
+  registry.add(builtin::kHttpReqBlocked, id, t.blocked_ms);
+  registry.add(builtin::kHttpReqConnecting, id, t.connecting_ms);
+  registry.add(builtin::kHttpReqTlsHandshaking, id, t.tls_handshaking_ms);
+  registry.add(builtin::kHttpReqSending, id, t.sending_ms);
+  registry.add(builtin::kHttpReqWaiting, id, t.waiting_ms);
+  registry.add(builtin::kHttpReqReceiving, id, t.receiving_ms);
+  registry.add(builtin::kDataSent, id, static_cast<double>(exchange.bytes_sent));
+  registry.add(builtin::kDataReceived, id, static_cast<double>(exchange.bytes_received));
+}
+
+void on_response(WorkerRuntime::Impl& impl, VuHandle handle, const engine::metrics::Tags& tags,
+                 engine::http::Response&& response) {
+  VuState* vu = impl.find(handle);
+  if (vu == nullptr) {
+    return;  // interrupted or destroyed meanwhile: a cancelled request is not a sample
+  }
+  for (const Exchange& hop : response.redirects) {
+    record_exchange(impl.registry(), hop, tags);
+  }
+  record_exchange(impl.registry(), response.final, tags);
+  vu->pending = PendingKind::None;
+  lua_settop(vu->thread, 0);
+  push_response(vu->thread, impl, std::move(response));
+  impl.resume(*vu, 1);
+}
+
+void read_headers(lua_State* L, const char* api, engine::http::Headers* headers) {
+  if (lua_isnil(L, kHeaders)) {
+    return;
+  }
+  lua_pushnil(L);
+  while (lua_next(L, kHeaders) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1)) {
+      luaL_error(L, "%s: header names and values must be strings", api);
+    }
+    headers->emplace_back(lua_tostring(L, -2), lua_tostring(L, -1));
+    lua_pop(L, 1);
+  }
+}
+
+engine::http::Request read_request(lua_State* L, const char* api, const RuntimeConfig& config) {
+  engine::http::Request request;
+  request.method = luaL_checkstring(L, kMethod);
+  if (lua_type(L, kUrl) != LUA_TSTRING) {
+    luaL_error(L, "%s: url must be a string", api);
+  }
+  request.url = lua_tostring(L, kUrl);
+  if (!lua_isnil(L, kBody) && !lua_isnone(L, kBody)) {
+    if (!lua_isstring(L, kBody)) {
+      luaL_error(L, "%s: body must be a string (use params.json or params.form for tables)", api);
+    }
+    size_t length = 0;
+    const char* body = lua_tolstring(L, kBody, &length);
+    request.body.assign(body, length);
+  }
+  read_headers(L, api, &request.headers);
+  if (engine::http::find_header(request.headers, "User-Agent") == nullptr && !config.user_agent.empty()) {
+    request.headers.emplace_back("User-Agent", config.user_agent);
+  }
+  request.timeout_s = luaL_optnumber(L, kTimeout, request.timeout_s);
+  request.max_redirects = static_cast<int>(luaL_optinteger(L, kRedirects, config.max_redirects));
+  return request;
+}
+
+// core.http_request(api, method, url, body, headers, timeout_s, redirects, tags) -> luaload.Response
+int l_http_request(lua_State* L) {
+  auto& impl = impl_of(L);
+  const char* api = luaL_checkstring(L, kApi);
+  lua_settop(L, kTags);
+  VuState& vu = impl.require_vu(L, api);
+  engine::http::Request request = read_request(L, api, impl.config());
+  engine::metrics::Tags tags = impl.base_tags(vu, L, lua_istable(L, kTags) ? kTags : 0);
+
+  auto& client = impl.client_for(vu);
+  const VuHandle handle = vu.handle();
+  auto* runtime = &impl;
+  vu.pending_request =
+      client.send(std::move(request), [runtime, handle, tags = std::move(tags)](engine::http::Response&& response) {
+        on_response(*runtime, handle, tags, std::move(response));
+      });
+  vu.pending = PendingKind::Http;
+  lua_pushlightuserdata(L, engine_yield_sentinel());
+  return lua_yield(L, 1);
+}
+
+}  // namespace
+
+void open_http(lua_State* L, WorkerRuntime::Impl* impl) {
+  lua_pushlightuserdata(L, impl);
+  lua_pushcclosure(L, l_http_request, 1);
+  lua_setfield(L, -2, "http_request");
+}
+
+}  // namespace luaload::bindings

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: MIT
+// A worker's Lua state: standard libraries, cjson, the embedded lua/ modules wired to the C++ bindings.
+#include <string>
+
+#include "bindings/embedded_lua.hpp"
+#include "bindings/runtime.hpp"
+
+extern "C" int luaopen_cjson(lua_State* L);
+
+namespace luaload::bindings {
+
+namespace {
+
+// Runs lua/<name>.lua with the `nargs` values on top of the stack as its arguments, leaving `nresults`.
+// Called inside lua_cpcall, so errors are caught there.
+void run_embedded(lua_State* L, const char* name, int nargs, int nresults) {
+  const std::string_view code = embedded_lua(name);
+  if (code.empty()) {
+    luaL_error(L, "embedded Lua module %s is missing", name);
+  }
+  const std::string chunkname = std::string("@luaload/") + name + ".lua";
+  if (luaL_loadbuffer(L, code.data(), code.size(), chunkname.c_str()) != 0) {
+    lua_error(L);
+  }
+  lua_insert(L, -(nargs + 1));
+  lua_call(L, nargs, nresults);
+}
+
+int ref_field(lua_State* L, int table, const char* field) {
+  lua_getfield(L, table, field);
+  return luaL_ref(L, LUA_REGISTRYINDEX);
+}
+
+// Stack slots used while building the state.
+constexpr int kJson = 1;
+constexpr int kCoroutine = 2;
+constexpr int kVu = 3;
+constexpr int kCore = 4;
+constexpr int kLoaded = 5;
+
+void open_json(lua_State* L) {
+  lua_pushcfunction(L, luaopen_cjson);
+  lua_call(L, 0, 1);
+  // Sparse arrays ({[1] = a, [100] = b}) are encoded as objects instead of raising.
+  lua_getfield(L, kJson, "encode_sparse_array");
+  lua_pushboolean(L, 1);
+  lua_call(L, 1, 0);
+}
+
+void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
+  lua_pushlightuserdata(L, engine_yield_sentinel());
+  run_embedded(L, "coroutine", 1, 1);  // kCoroutine
+
+  lua_pushlightuserdata(L, iteration_done_sentinel());
+  lua_getfield(L, kCoroutine, "raw_yield");
+  lua_pushvalue(L, kJson);
+  run_embedded(L, "vu", 3, 1);  // kVu
+  impl->refs.iterations = ref_field(L, kVu, "iterations");
+  impl->refs.once = ref_field(L, kVu, "once");
+  impl->refs.decode_data = ref_field(L, kVu, "decode_data");
+
+  lua_newtable(L);  // kCore
+  open_ll(L, impl);
+  open_http(L, impl);
+
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "loaded");
+  lua_remove(L, -2);  // kLoaded
+  lua_pushvalue(L, kJson);
+  lua_setfield(L, kLoaded, "cjson");
+
+  lua_pushvalue(L, kCore);
+  lua_pushvalue(L, kJson);
+  lua_pushvalue(L, kVu);
+  run_embedded(L, "luaload", 3, 1);
+  lua_setfield(L, kLoaded, "luaload");
+
+  lua_pushvalue(L, kCore);
+  lua_pushvalue(L, kJson);
+  run_embedded(L, "http", 2, 2);
+  impl->refs.response_json = ref_field(L, -1, "response_json");
+  impl->refs.headers_mt = ref_field(L, -1, "headers_mt");
+  lua_pop(L, 1);
+  lua_setfield(L, kLoaded, "luaload.http");
+}
+
+int setup_cb(lua_State* L) {
+  auto* impl = static_cast<WorkerRuntime::Impl*>(lua_touserdata(L, 1));
+  lua_settop(L, 0);
+  luaL_openlibs(L);
+  open_json(L);
+  open_modules(L, impl);
+
+  // Every VU's globals table falls back to the shared globals.
+  lua_newtable(L);
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  lua_setfield(L, -2, "__index");
+  impl->refs.env_mt = luaL_ref(L, LUA_REGISTRYINDEX);
+  impl->refs.options_json = ref_field(L, kJson, "encode");
+
+  open_response(L, impl);
+  lua_settop(L, 0);
+  return 0;
+}
+
+}  // namespace
+
+bool open_state(WorkerRuntime::Impl& impl, std::string* error) {
+  lua_State* L = impl.L();
+  if (lua_cpcall(L, setup_cb, &impl) != 0) {
+    const char* message = lua_tostring(L, -1);
+    *error = std::string("cannot initialise the Lua state: ") + (message != nullptr ? message : "?");
+    lua_pop(L, 1);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace luaload::bindings

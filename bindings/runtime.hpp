@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <lua.hpp>
+#include <uv.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "bindings/worker_runtime.hpp"
+#include "engine/http/client.hpp"
+#include "engine/metrics/registry.hpp"
+#include "engine/schedule/vu.hpp"
+
+namespace luaload::engine::net {
+class DnsCache;
+}
+namespace luaload::engine::tls {
+class ClientContext;
+}
+
+namespace luaload::bindings {
+
+// Names a VU's current coroutine without pointing at it: completions carry this and look the VU up again, so a
+// completion that arrives after the VU was interrupted or destroyed finds nothing and is dropped.
+struct VuHandle {
+  uint64_t key = 0;
+  uint64_t generation = 0;
+};
+
+struct GroupFrame {
+  size_t path_length = 0;  // length of group_path before this group was entered
+  int64_t started_ns = 0;
+};
+
+// What a yielded VU is waiting for, so that interrupt() can cancel it.
+enum class PendingKind { None, Sleep, Http, Abort };
+
+// All per-VU state. Owned by WorkerRuntime::Impl; freed on a later loop turn once its handles are closed.
+//
+// States: init (running its init code) -> idle <-> running (an iteration or setup/teardown in flight)
+//         -> retired (body destroyed or runtime closing: handles closing) -> freed.
+struct VuState {
+  WorkerRuntime::Impl* owner = nullptr;
+  uint64_t key = 0;  // unique within the runtime, never reused
+  uint64_t id = 0;   // ll.vu.id; 0 for the setup/teardown VU
+  uint64_t generation = 1;
+  bool in_init = true;
+  bool running = false;
+  bool starting = false;  // inside run_iteration(): a finish must be deferred
+  bool retired = false;
+  bool aborted = false;
+  bool once = false;  // the setup/teardown VU: runs one function, then retires
+  std::string abort_message;
+  std::string once_value;  // setup's JSON, or the error of a failed setup/teardown
+  engine::schedule::IterationContext context;
+  engine::schedule::VuBody::Done done;
+
+  int env_ref = LUA_NOREF;     // the VU's globals table
+  int thread_ref = LUA_NOREF;  // its coroutine, LUA_NOREF between an interrupt and the next iteration
+  lua_State* thread = nullptr;
+  int data_ref = LUA_NOREF;    // its copy of setup()'s data
+
+  std::string group_path;  // "::outer::inner", "" at top level
+  std::vector<GroupFrame> groups;
+
+  PendingKind pending = PendingKind::None;
+  uint64_t pending_request = 0;
+  uv_timer_t* timer = nullptr;  // ll.sleep, created on first use, reused
+  std::unique_ptr<engine::http::Client> client;  // created on first request
+  int open_handles = 0;
+
+  VuHandle handle() const { return {key, generation}; }
+};
+
+class WorkerRuntime::Impl {
+ public:
+  Impl(uv_loop_t* loop, int worker_index, RuntimeConfig config);
+  ~Impl();
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // Opens the Lua state, loads lua/, compiles the script, creates the TLS context and DNS cache.
+  bool init(const ScriptSource& script, bool with_network, std::string* error);
+
+  // VUs. new_vu runs the init code; nullptr and *error on a script error.
+  VuState* new_vu(uint64_t vu_id, std::string* error);
+  void retire(uint64_t key);
+  VuState* find(uint64_t key);
+  VuState* find(VuHandle handle);
+
+  // Iterations (runner.cpp).
+  void run_iteration(VuState& vu, const engine::schedule::IterationContext& context,
+                     engine::schedule::VuBody::Done done);
+  void interrupt(VuState& vu);
+  void run_once(const char* function, const std::string* data_json, bool encode,
+                std::function<void(bool ok, std::string value)> done);
+  // Resumes the VU's coroutine with the nargs values on top of its stack. Loop thread, never from inside Lua.
+  void resume(VuState& vu, int nargs);
+
+  // The VU whose coroutine is running Lua right now (nullptr outside any resume/init).
+  VuState* current() { return current_; }
+  // Raises the init-context error unless the caller runs in a VU iteration, setup or teardown.
+  VuState& require_vu(lua_State* L, const char* api);
+
+  // Runs `fn` on a later loop turn.
+  void defer(std::function<void()> fn);
+
+  // Tags every sample carries: group, scenario, plus the script's tags (table at index `tags`, or 0).
+  engine::metrics::Tags base_tags(const VuState& vu, lua_State* L, int tags);
+
+  void record_error(const std::string& text);
+  std::vector<WorkerRuntime::ScriptError> take_errors();
+
+  void close(std::function<void()> on_closed);
+
+  lua_State* L() { return L_; }
+  uv_loop_t* loop() { return loop_; }
+  const RuntimeConfig& config() const { return config_; }
+  engine::metrics::Registry& registry() { return registry_; }
+  engine::http::Client& client_for(VuState& vu);
+  void set_setup_data(std::string json) { setup_json_ = std::move(json); }
+  bool has_function(VuState& vu, const char* name);
+  const std::string& script_path() const { return script_path_; }
+  // Expires when this Impl is destroyed; VU bodies hold it so that they never call into a dead runtime.
+  std::weak_ptr<int> alive_token() const { return alive_; }
+
+  // Registry refs of things lua/ provides, filled by open_state().
+  struct LuaRefs {
+    int chunk = LUA_NOREF;
+    int env_mt = LUA_NOREF;
+    int iterations = LUA_NOREF;
+    int once = LUA_NOREF;
+    int decode_data = LUA_NOREF;
+    int response_json = LUA_NOREF;
+    int headers_mt = LUA_NOREF;
+    int options_json = LUA_NOREF;
+  } refs;
+
+ private:
+  bool start_coroutine(VuState& vu, int driver_ref, const char* function, bool encode);
+  bool ensure_data(VuState& vu, const std::string& json);
+  void drop_coroutine(VuState& vu);
+  void cancel_pending(VuState& vu);
+  void on_yield(VuState& vu);
+  void on_done_marker(VuState& vu);
+  void finish(VuState& vu, engine::schedule::IterationOutcome outcome, bool later);
+  void close_vu_handles(VuState& vu);
+  void release(VuState& vu);
+  void maybe_free(uint64_t key);
+  void check_closed();
+  static void on_idle_cb(uv_idle_t* idle);
+  static void on_timer_closed_cb(uv_handle_t* handle);
+
+  uv_loop_t* loop_;
+  int worker_index_;
+  RuntimeConfig config_;
+  lua_State* L_ = nullptr;
+  engine::metrics::Registry registry_;
+  std::unique_ptr<engine::tls::ClientContext> tls_;
+  std::unique_ptr<engine::net::DnsCache> dns_;
+  std::vector<char> read_buffer_;
+  std::string setup_json_ = "null";
+  std::string script_path_;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+
+  std::unordered_map<uint64_t, std::unique_ptr<VuState>> vus_;
+  uint64_t next_key_ = 1;
+  VuState* current_ = nullptr;
+
+  uv_idle_t idle_{};
+  bool idle_open_ = false;
+  bool idle_closing_ = false;
+  bool dns_open_ = false;
+  std::vector<std::function<void()>> deferred_;
+
+  std::vector<WorkerRuntime::ScriptError> errors_;
+  std::unordered_map<std::string, size_t> error_index_;
+
+  bool closing_ = false;
+  std::function<void()> on_closed_;
+};
+
+// Lua state setup (lua_state.cpp): standard libraries, cjson, the embedded lua/ modules and the C++ functions of
+// every module (`core`). Fills impl.refs.
+bool open_state(WorkerRuntime::Impl& impl, std::string* error);
+
+// Each adds its C functions to the table on top of the stack, with impl as upvalue 1.
+void open_ll(lua_State* L, WorkerRuntime::Impl* impl);
+void open_http(lua_State* L, WorkerRuntime::Impl* impl);
+void open_response(lua_State* L, WorkerRuntime::Impl* impl);
+
+// The sentinel every engine-yielding binding yields first, and the one the VU driver yields between iterations.
+void* engine_yield_sentinel();
+void* iteration_done_sentinel();
+
+// The Impl stored as upvalue 1 of a binding.
+inline WorkerRuntime::Impl& impl_of(lua_State* L) {
+  return *static_cast<WorkerRuntime::Impl*>(lua_touserdata(L, lua_upvalueindex(1)));
+}
+
+// Pushes a luaload.Response owning `response` (response.cpp).
+void push_response(lua_State* L, WorkerRuntime::Impl& impl, engine::http::Response&& response);
+
+}  // namespace luaload::bindings

@@ -1,0 +1,153 @@
+-- SPDX-License-Identifier: MIT
+-- The `luaload.http` module. Parameters are normalised here; core.http_request (bindings/http.cpp) sends the
+-- request, yields the VU and returns a luaload.Response.
+local core, json = ...
+
+local type, pairs, ipairs, tostring, tonumber, error, pcall = type, pairs, ipairs, tostring, tonumber, error, pcall
+local sort, concat = table.sort, table.concat
+local lower, format, gsub, match = string.lower, string.format, string.gsub, string.match
+local send = core.http_request
+
+local M = {}
+
+local units = { ms = 0.001, s = 1, m = 60, h = 3600 }
+
+-- 5, "5s", "500ms", "1m30s" -> seconds.
+local function parse_timeout(value, api)
+  if type(value) == "number" then
+    return value
+  end
+  if type(value) == "string" then
+    local total, rest = 0, value
+    while rest ~= "" do
+      local number, unit, tail = match(rest, "^(%d+%.?%d*)(%a+)(.*)$")
+      if not number or not units[unit] then
+        error(format("%s: invalid timeout %q (use seconds or a duration like \"5s\", \"500ms\")", api, value), 3)
+      end
+      total, rest = total + tonumber(number) * units[unit], tail
+    end
+    return total
+  end
+  error(api .. ": timeout must be a number of seconds or a duration string", 3)
+end
+
+local function escape(text)
+  return (gsub(tostring(text), "[^%w%-%._~]", function(c) return format("%%%02X", c:byte()) end))
+end
+
+-- Form fields in key order, so the body is the same on every run; array values repeat the key.
+function M.encode_form(form)
+  local keys = {}
+  for key in pairs(form) do
+    keys[#keys + 1] = tostring(key)
+  end
+  sort(keys)
+  local parts = {}
+  for _, key in ipairs(keys) do
+    local value = form[key]
+    if value == nil then
+      value = form[tonumber(key)]
+    end
+    if type(value) == "table" then
+      for _, item in ipairs(value) do
+        parts[#parts + 1] = escape(key) .. "=" .. escape(item)
+      end
+    else
+      parts[#parts + 1] = escape(key) .. "=" .. escape(value)
+    end
+  end
+  return concat(parts, "&")
+end
+
+-- A copy of `headers` with `name` set unless the script already set it (in any letter case).
+local function with_default_header(headers, name, value)
+  local copy = {}
+  local lname = lower(name)
+  local present = false
+  if headers ~= nil then
+    for key, v in pairs(headers) do
+      copy[key] = v
+      if lower(key) == lname then
+        present = true
+      end
+    end
+  end
+  if not present then
+    copy[name] = value
+  end
+  return copy
+end
+
+local function request(api, method, url, body, params)
+  if params == nil then
+    return send(api, method, url, body)
+  end
+  if type(params) ~= "table" then
+    error(api .. ": params must be a table", 2)
+  end
+  local headers = params.headers
+  if headers ~= nil and type(headers) ~= "table" then
+    error(api .. ": params.headers must be a table", 2)
+  end
+  if params.json ~= nil then
+    body = json.encode(params.json)
+    headers = with_default_header(headers, "Content-Type", "application/json")
+  elseif params.form ~= nil then
+    if type(params.form) ~= "table" then
+      error(api .. ": params.form must be a table", 2)
+    end
+    body = M.encode_form(params.form)
+    headers = with_default_header(headers, "Content-Type", "application/x-www-form-urlencoded")
+  end
+  local timeout = params.timeout
+  if timeout ~= nil then
+    timeout = parse_timeout(timeout, api)
+  end
+  local tags = params.tags
+  if tags ~= nil and type(tags) ~= "table" then
+    error(api .. ": params.tags must be a table", 2)
+  end
+  return send(api, method, url, body, headers, timeout, params.redirects, tags)
+end
+
+function M.request(method, url, body, params)
+  if type(method) ~= "string" then
+    error("http.request: method must be a string", 2)
+  end
+  return request("http.request", method:upper(), url, body, params)
+end
+
+function M.get(url, params) return request("http.get", "GET", url, nil, params) end
+function M.head(url, params) return request("http.head", "HEAD", url, nil, params) end
+function M.post(url, body, params) return request("http.post", "POST", url, body, params) end
+function M.put(url, body, params) return request("http.put", "PUT", url, body, params) end
+function M.patch(url, body, params) return request("http.patch", "PATCH", url, body, params) end
+function M.del(url, body, params) return request("http.del", "DELETE", url, body, params) end
+function M.options(url, body, params) return request("http.options", "OPTIONS", url, body, params) end
+
+-- Helpers for luaload.Response (bindings/response.cpp); not part of the module scripts see.
+local headers_mt = {
+  -- Case-insensitive lookup: only reached when the exact spelling is not a key.
+  __index = function(t, key)
+    if type(key) ~= "string" then
+      return nil
+    end
+    local lkey = lower(key)
+    for name, value in pairs(t) do
+      if lower(name) == lkey then
+        return value
+      end
+    end
+    return nil
+  end,
+}
+
+local function response_json(res)
+  local ok, value = pcall(json.decode, res.body)
+  if not ok then
+    error("res:json(): the response body is not valid JSON (" .. tostring(value) .. ")", 2)
+  end
+  return value
+end
+
+return M, { response_json = response_json, headers_mt = headers_mt }

@@ -1,0 +1,91 @@
+-- SPDX-License-Identifier: MIT
+-- The `luaload` module: check, sleep, group, fail, abort, env, vu, metrics, json.
+-- `core` holds the C++ functions (bindings/*.cpp); `vu` is lua/vu.lua.
+local core, json, vu = ...
+
+local pairs, pcall, xpcall, type, error, tostring, select = pairs, pcall, xpcall, type, error, tostring, select
+local unpack = unpack
+
+local M = {}
+
+M.json = { encode = json.encode, decode = json.decode, null = json.null }
+M.sleep = core.sleep
+M.abort = core.abort
+M.env = core.env
+
+-- ll.vu.id / iteration / scenario describe the VU running the calling code.
+M.vu = setmetatable({}, {
+  __index = function(_, key) return core.vu_field(key) end,
+  __newindex = function() error("ll.vu is read-only", 2) end,
+})
+
+function M.fail(message)
+  if message == nil then
+    message = "fail() called"
+  end
+  error(tostring(message), 2)
+end
+
+local function run_check(condition, value)
+  if type(condition) ~= "function" then
+    return condition and true or false
+  end
+  -- A check function that raises counts as a failed check, as in k6.
+  local ok, result = pcall(condition, value)
+  return ok and result and true or false
+end
+
+function M.check(value, checks, tags)
+  if type(checks) ~= "table" then
+    error("ll.check: the second argument must be a table of name = function|boolean", 2)
+  end
+  if tags ~= nil and type(tags) ~= "table" then
+    error("ll.check: tags must be a table", 2)
+  end
+  local all = true
+  for name, condition in pairs(checks) do
+    local passed = run_check(condition, value)
+    core.record_check(tostring(name), passed, tags)
+    all = all and passed
+  end
+  return all
+end
+
+local function leave_group(depth, ok, ...)
+  core.group_leave(depth, ok)
+  if not ok then
+    error((...), 0)
+  end
+  return ...
+end
+
+function M.group(name, fn)
+  if type(fn) ~= "function" then
+    error("ll.group: the second argument must be a function", 2)
+  end
+  local depth = core.group_enter(name)
+  return leave_group(depth, xpcall(fn, vu.keep_traceback))
+end
+
+local metric_methods = {}
+local metric_mt = { __index = metric_methods }
+
+function metric_methods:add(value, tags)
+  core.metric_add(self.id, value, tags)
+end
+
+local function metric_constructor(kind)
+  return function(name, is_time)
+    local id = core.metric_define(name, kind, is_time and true or false)
+    return setmetatable({ name = name, id = id }, metric_mt)
+  end
+end
+
+M.metrics = {
+  Counter = metric_constructor("counter"),
+  Gauge = metric_constructor("gauge"),
+  Rate = metric_constructor("rate"),
+  Trend = metric_constructor("trend"),
+}
+
+return M

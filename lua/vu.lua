@@ -1,0 +1,67 @@
+-- SPDX-License-Identifier: MIT
+-- The bodies of VU coroutines. A VU runs one coroutine for many iterations (no coroutine per iteration): it
+-- yields `iteration_done` between them and the runner resumes it when the scheduler starts the next one.
+local iteration_done, raw_yield, json = ...
+
+local traceback = debug.traceback
+local xpcall, pcall, tostring = xpcall, pcall, tostring
+
+local M = {}
+
+-- group() catches errors to leave the group, then re-raises them; it remembers the traceback taken where the error
+-- was raised so that the report points at the real culprit rather than at group().
+local kept_error, kept_traceback
+
+function M.keep_traceback(err)
+  kept_error, kept_traceback = err, traceback(tostring(err), 2)
+  return err
+end
+
+local function on_error(err)
+  if err == kept_error and kept_traceback then
+    local tb = kept_traceback
+    kept_error, kept_traceback = nil, nil
+    return tb
+  end
+  return traceback(tostring(err), 2)
+end
+
+-- fn(data) once per resume, forever; reports (iteration_done, ok, error-with-traceback).
+function M.iterations(fn, data)
+  while true do
+    local ok, err = xpcall(fn, on_error, data)
+    raw_yield(iteration_done, ok, err)
+  end
+end
+
+local function encode_setup_data(value)
+  local ok, res = pcall(json.encode, value)
+  if ok then
+    return true, res
+  end
+  return false, "setup() returned a value that cannot be passed to the VUs as JSON: " .. tostring(res)
+end
+
+-- setup()/teardown(): runs fn(data) once; with `encode`, the result is returned as JSON.
+function M.once(fn, data, encode)
+  local ok, res = xpcall(fn, on_error, data)
+  if ok then
+    if encode then
+      ok, res = encode_setup_data(res)
+    else
+      res = nil
+    end
+  end
+  raw_yield(iteration_done, ok, res)
+end
+
+-- setup()'s JSON back into a value, JSON null becoming nil.
+function M.decode_data(text)
+  local value = json.decode(text)
+  if value == json.null then
+    return nil
+  end
+  return value
+end
+
+return M
