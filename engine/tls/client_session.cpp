@@ -87,6 +87,12 @@ class ClientSession::Impl {
     return Status::Failed;
   }
 
+  Status closed_during_handshake() {
+    failure_ = TlsFailure::Other;
+    error_ = "tls: connection closed by the server during the handshake";
+    return Status::Failed;
+  }
+
   SslStream& stream() { return *stream_; }
   TlsFailure failure() const { return failure_; }
   const std::string& error() const { return error_; }
@@ -138,7 +144,11 @@ void ClientSession::feed_ciphertext(const char* data, size_t size) { impl_->stre
 
 std::string ClientSession::take_ciphertext() { return impl_->stream().take(); }
 
-ClientSession::Status ClientSession::handshake() { return impl_->finish(impl_->stream().handshake()); }
+ClientSession::Status ClientSession::handshake() {
+  const Status status = impl_->finish(impl_->stream().handshake());
+  // A close_notify before the handshake completes is a failed handshake to our callers, not a clean close.
+  return status == Status::Closed ? impl_->closed_during_handshake() : status;
+}
 
 bool ClientSession::handshake_complete() const { return impl_->stream().handshake_complete(); }
 

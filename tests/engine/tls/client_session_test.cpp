@@ -224,5 +224,18 @@ TEST(ClientSession, GarbageFromServerFailsAsOtherTlsError) {
   EXPECT_EQ(client.handshake(), Status::Failed);
 }
 
+TEST(ClientSession, CloseNotifyDuringHandshakeFailsAsOtherTlsError) {
+  auto client_context = make_trusting_client();
+  ClientSession client(*client_context, "localhost", "");
+  ASSERT_EQ(client.handshake(), Status::WantRead);
+  // A TLS 1.2 alert record: level warning (1), description close_notify (0).
+  const char close_notify[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x01, 0x00};
+  client.feed_ciphertext(close_notify, sizeof close_notify);
+
+  EXPECT_EQ(client.handshake(), Status::Failed);
+  EXPECT_EQ(client.failure(), TlsFailure::Other);
+  EXPECT_EQ(client.error(), "tls: connection closed by the server during the handshake");
+}
+
 }  // namespace
 }  // namespace luaload::engine::tls
