@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+#include "app/cli.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "app/exit_codes.hpp"
+#include "app/run_flags.hpp"
+
+namespace luaload::app {
+namespace {
+
+constexpr const char* kDescription =
+    "luaload: scriptable load testing. Virtual users run Lua journeys over HTTP/1.1 and TLS;\n"
+    "luaload measures every request, prints a summary and exits non-zero when a threshold fails.";
+
+void print_version() { std::printf("luaload %s\n", LUALOAD_VERSION); }
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App root{kDescription, "luaload"};
+  root.require_subcommand(1);
+  root.fallthrough(false);
+
+  int exit_code = kExitOk;
+  RunFlags run_flags;
+  CLI::App* run = add_run_command(root, run_flags, exit_code);
+  CLI::App* version = root.add_subcommand("version", "Print the version");
+  CLI::App* help = root.add_subcommand("help", "Show this help");
+
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "luaload: %s\nRun 'luaload help' for usage.\n", e.what());
+    return kExitInvalidConfig;
+  }
+
+  if (version->parsed()) {
+    print_version();
+    return kExitOk;
+  }
+  if (help->parsed()) {
+    std::printf("%s", root.help().c_str());
+    return kExitOk;
+  }
+  if (run->parsed()) return run_test(run_flags);
+  return exit_code;
+}
+
+}  // namespace luaload::app

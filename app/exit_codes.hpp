@@ -1,0 +1,18 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+namespace luaload::app {
+
+// k6's exit codes (k6 errext/exitcodes), so CI scripts written for k6 read ours the same way.
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitThresholdsFailed = 99,
+  kExitSetupTimeout = 100,
+  kExitTeardownTimeout = 101,
+  kExitInvalidConfig = 104,
+  kExitExternalAbort = 105,
+  kExitScriptException = 107,
+  kExitScriptAborted = 108,
+};
+
+}  // namespace luaload::app

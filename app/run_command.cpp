@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: MIT
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "app/exit_codes.hpp"
+#include "app/run_flags.hpp"
+#include "app/test_run.hpp"
+#include "bindings/worker_runtime.hpp"
+#include "engine/core/duration.hpp"
+
+namespace luaload::app {
+namespace {
+
+int config_error(const std::string& message) {
+  std::fprintf(stderr, "luaload: invalid configuration: %s\n", message.c_str());
+  return kExitInvalidConfig;
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  *out = buffer.str();
+  return true;
+}
+
+bool parse_env_flags(const std::vector<std::string>& pairs, std::map<std::string, std::string>* env,
+                     std::string* error) {
+  for (const auto& pair : pairs) {
+    auto eq = pair.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      *error = "-e expects KEY=VALUE, got \"" + pair + "\"";
+      return false;
+    }
+    (*env)[pair.substr(0, eq)] = pair.substr(eq + 1);
+  }
+  return true;
+}
+
+// Flags win over the script's options, as in k6.
+bool apply_flags(const RunFlags& flags, engine::schedule::TestOptions* options, std::string* error) {
+  if (flags.vus) {
+    if (*flags.vus < 1) {
+      *error = "--vus must be at least 1, got " + std::to_string(*flags.vus);
+      return false;
+    }
+    options->vus = *flags.vus;
+  }
+  if (flags.duration) {
+    auto ns = core::parse_duration(*flags.duration);
+    if (!ns || *ns <= 0) {
+      *error = "--duration is not a duration (like 30s, 5m, 1h30m): \"" + *flags.duration + "\"";
+      return false;
+    }
+    options->duration_ns = *ns;
+    // -d without -i means a duration-based run even if the script set iterations (k6 does the same).
+    if (!flags.iterations) options->iterations.reset();
+  }
+  if (flags.iterations) {
+    if (*flags.iterations < 1) {
+      *error = "--iterations must be at least 1, got " + std::to_string(*flags.iterations);
+      return false;
+    }
+    options->iterations = *flags.iterations;
+    if (!flags.duration) options->duration_ns.reset();
+  }
+  if (flags.insecure) options->insecure_skip_tls_verify = true;
+  if (flags.no_thresholds) options->thresholds.clear();
+  return true;
+}
+
+}  // namespace
+
+CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
+  CLI::App* run = root.add_subcommand("run", "Run a load test script");
+  run->add_option("script", flags.script, "The Lua script to run")->required();
+  run->add_option("-u,--vus", flags.vus, "Number of virtual users");
+  run->add_option("-d,--duration", flags.duration, "Test duration, e.g. 30s, 5m, 1h30m");
+  run->add_option("-i,--iterations", flags.iterations, "Total iterations shared by all VUs");
+  run->add_option("-e,--env", flags.env, "Environment variable for the script, KEY=VALUE (repeatable)");
+  run->add_option("--threads", flags.threads, "Worker threads (default: one per core)");
+  run->add_flag("--insecure", flags.insecure, "Skip TLS certificate verification");
+  run->add_option("--ca", flags.ca_file, "Extra CA certificate file (PEM) to trust");
+  run->add_option("--summary-export", flags.summary_export, "Write the end-of-test summary as JSON to this file");
+  run->add_flag("--no-thresholds", flags.no_thresholds, "Do not evaluate thresholds");
+  run->add_flag("-q,--quiet", flags.quiet, "No live progress");
+  run->add_option("--grace", flags.grace, "How long running iterations get to finish after Ctrl-C (default 30s)");
+  return run;
+}
+
+int run_test(const RunFlags& flags) {
+  TestRunConfig config;
+  config.script.path = flags.script;
+  if (!read_file(flags.script, &config.script.code)) return config_error("cannot read script \"" + flags.script + "\"");
+  std::string error;
+  if (!parse_env_flags(flags.env, &config.runtime.env, &error)) return config_error(error);
+  config.runtime.ca_file = flags.ca_file;
+  if (flags.threads && *flags.threads < 1) return config_error("--threads must be at least 1");
+  config.threads = flags.threads.value_or(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  auto grace = core::parse_duration(flags.grace);
+  if (!grace) return config_error("--grace is not a duration: \"" + flags.grace + "\"");
+  config.interrupt_grace_ns = *grace;
+  config.summary_export = flags.summary_export;
+  config.quiet = flags.quiet;
+
+  // The script's options come from running its init code once, in a throw-away Lua state.
+  auto options_json = bindings::read_script_options(config.script, config.runtime, &error);
+  if (!options_json) {
+    std::fprintf(stderr, "luaload: script error: %s\n", error.c_str());
+    return kExitScriptException;
+  }
+  nlohmann::json parsed = nlohmann::json::parse(*options_json, nullptr, false);
+  if (parsed.is_discarded()) return config_error("options could not be read: " + *options_json);
+  if (!engine::schedule::parse_script_options(parsed, &config.options, &error)) return config_error(error);
+  if (!apply_flags(flags, &config.options, &error)) return config_error(error);
+  if (!engine::schedule::resolve_plan(config.options, &config.plan, &error)) return config_error(error);
+  config.runtime.insecure_skip_tls_verify = config.options.insecure_skip_tls_verify.value_or(false);
+  config.runtime.max_redirects = config.options.max_redirects.value_or(10);
+  if (config.options.user_agent) config.runtime.user_agent = *config.options.user_agent;
+  config.threads = static_cast<int>(std::min<int64_t>(config.threads, config.plan.vus));
+
+  TestRun run(std::move(config));
+  return run.execute();
+}
+
+}  // namespace luaload::app

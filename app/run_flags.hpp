@@ -1,0 +1,37 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace luaload::app {
+
+// `luaload run` flags as typed; validated and merged over the script's options by the run command.
+struct RunFlags {
+  std::string script;
+  std::optional<int64_t> vus;
+  std::optional<std::string> duration;
+  std::optional<int64_t> iterations;
+  std::vector<std::string> env;  // KEY=VALUE
+  std::optional<int> threads;
+  bool insecure = false;
+  std::string ca_file;
+  std::string summary_export;
+  bool no_thresholds = false;
+  bool quiet = false;
+  std::string grace = "30s";
+};
+
+// Registers the `run` subcommand on `root`; when it is chosen, *exit_code receives the run's exit code.
+CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code);
+
+// Runs a test with these flags; returns the exit code. Prints to stdout (summary) and stderr (progress, errors).
+int run_test(const RunFlags& flags);
+
+}  // namespace luaload::app

@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+#include "app/test_run.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "app/exit_codes.hpp"
+#include "app/run_report.hpp"
+#include "engine/core/clock.hpp"
+
+namespace luaload::app {
+
+using core::mono_now_ns;
+using engine::schedule::kSecondNs;
+
+TestRun::TestRun(TestRunConfig config) : config_(std::move(config)) {}
+TestRun::~TestRun() = default;
+
+int TestRun::execute() {
+  open_main_loop();
+  int code = run_phases();
+  close_main_loop();
+  return code;
+}
+
+void TestRun::open_main_loop() {
+  uv_loop_init(&loop_);
+  mailbox_ = std::make_unique<engine::loop::Mailbox>(&loop_);
+  reporting_ = std::make_unique<RunReport>(config_);
+  for (uv_signal_t* signal : {&sigint_, &sigterm_}) {
+    uv_signal_init(&loop_, signal);
+    signal->data = this;
+  }
+  auto on_signal = [](uv_signal_t* handle, int) { static_cast<TestRun*>(handle->data)->on_interrupt(); };
+  uv_signal_start(&sigint_, on_signal, SIGINT);
+  uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  uv_timer_init(&loop_, &tick_);
+  tick_.data = this;
+  uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<TestRun*>(t->data)->on_tick(); }, 1000, 1000);
+}
+
+void TestRun::close_main_loop() {
+  for (auto& host : hosts_) host->shutdown();
+  hosts_.clear();
+  for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_),
+                              reinterpret_cast<uv_handle_t*>(&tick_)}) {
+    uv_close(handle, nullptr);
+  }
+  mailbox_->close();
+  uv_run(&loop_, UV_RUN_DEFAULT);
+  uv_loop_close(&loop_);
+  mailbox_.reset();
+}
+
+void TestRun::run_until(const std::function<bool()>& done) {
+  while (!done()) uv_run(&loop_, UV_RUN_ONCE);
+}
+
+int TestRun::run_phases() {
+  std::string error;
+  if (!start_workers(&error) || !init_vus(&error)) {
+    std::fprintf(stderr, "luaload: script error: %s\n", error.c_str());
+    return kExitScriptException;
+  }
+  std::string setup_json = "null";
+  if (int code = run_setup(&setup_json); code != kExitOk) return code;
+  if (interrupts_ == 0) run_scenario();
+  int teardown_code = run_teardown(setup_json);
+  collect_all();
+  for (auto& host : hosts_) host->shutdown();
+  int code = report_results();
+  if (code == kExitOk && teardown_code != kExitOk) return teardown_code;
+  return code;
+}
+
+bool TestRun::start_workers(std::string* error) {
+  size_t pending = static_cast<size_t>(config_.threads);
+  for (int i = 0; i < config_.threads; ++i) {
+    hosts_.push_back(std::make_unique<WorkerHost>(i, *mailbox_));
+    hosts_.back()->start(config_.script, config_.runtime, [&pending, error](std::string e) {
+      --pending;
+      if (!e.empty() && error->empty()) *error = e;
+    });
+  }
+  run_until([&] { return pending == 0; });
+  return error->empty();
+}
+
+bool TestRun::init_vus(std::string* error) {
+  std::vector<std::vector<uint64_t>> ids(hosts_.size());
+  for (int64_t vu = 1; vu <= config_.plan.vus; ++vu) ids[(vu - 1) % hosts_.size()].push_back(vu);
+  size_t pending = hosts_.size();
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    hosts_[i]->init_vus(ids[i], [&pending, error](std::string e) {
+      --pending;
+      if (!e.empty() && error->empty()) *error = e;
+    });
+  }
+  run_until([&] { return pending == 0; });
+  reporting_->set_vus_max(config_.plan.vus);
+  return error->empty();
+}
+
+int TestRun::run_setup(std::string* setup_json) {
+  phase_ = Phase::Setup;
+  bool done = false;
+  std::string error;
+  hosts_[0]->run_setup([&](std::optional<std::string> json, std::string e) {
+    done = true;
+    error = e;
+    if (json) *setup_json = *json;
+  });
+  int64_t deadline = mono_now_ns() + config_.options.setup_timeout_ns;
+  run_until([&] { return done || interrupts_ > 0 || mono_now_ns() >= deadline; });
+  if (!done && interrupts_ == 0) {
+    std::fprintf(stderr, "luaload: setup() did not finish within setupTimeout\n");
+    return kExitSetupTimeout;
+  }
+  if (!error.empty()) {
+    std::fprintf(stderr, "luaload: setup() failed: %s\n", error.c_str());
+    return kExitScriptException;
+  }
+  for (auto& host : hosts_) host->set_setup_data(*setup_json);
+  return kExitOk;
+}
+
+void TestRun::run_scenario() {
+  phase_ = Phase::Running;
+  run_start_ns_ = mono_now_ns();
+  active_vus_.assign(hosts_.size(), 0);
+  reporting_->mark_start(run_start_ns_);
+  engine::schedule::WorkerPlan plan;
+  plan.scenario = config_.plan.name;
+  plan.end_ns = run_start_ns_ + config_.plan.duration_ns;
+  plan.graceful_stop_ns = config_.plan.graceful_stop_ns;
+  if (config_.plan.executor == engine::schedule::ScenarioPlan::Executor::SharedIterations)
+    plan.iterations_left = std::make_shared<std::atomic<int64_t>>(config_.plan.iterations);
+  size_t finished = 0;
+  for (size_t i = 0; i < hosts_.size(); ++i) {
+    plan.vus = (config_.plan.vus + hosts_.size() - 1 - i) / hosts_.size();
+    hosts_[i]->run_plan(
+        plan, [&finished](engine::schedule::WorkerScheduler::Finished) { ++finished; },
+        [this](std::string message) {
+          if (aborted_by_script_) return;
+          aborted_by_script_ = true;
+          abort_message_ = message;
+          for (auto& host : hosts_) host->stop(0);
+        });
+  }
+  run_until([&] { return finished == hosts_.size(); });
+  reporting_->set_vus(0);
+}
+
+int TestRun::run_teardown(const std::string& setup_json) {
+  phase_ = Phase::Teardown;
+  bool done = false;
+  std::string error;
+  hosts_[0]->run_teardown(setup_json, [&](std::string e) {
+    done = true;
+    error = e;
+  });
+  int64_t deadline = mono_now_ns() + config_.options.teardown_timeout_ns;
+  run_until([&] { return done || mono_now_ns() >= deadline; });
+  if (!done) {
+    std::fprintf(stderr, "luaload: teardown() did not finish within teardownTimeout\n");
+    return kExitTeardownTimeout;
+  }
+  if (!error.empty()) {
+    std::fprintf(stderr, "luaload: teardown() failed: %s\n", error.c_str());
+    return kExitScriptException;
+  }
+  return kExitOk;
+}
+
+void TestRun::collect_all() {
+  size_t pending = hosts_.size();
+  for (auto& host : hosts_) {
+    host->collect([this, &pending](WorkerReport report) {
+      merge_report(std::move(report));
+      --pending;
+    });
+  }
+  run_until([&] { return pending == 0; });
+}
+
+void TestRun::merge_report(WorkerReport report) {
+  for (const auto& error : report.errors) {
+    uint64_t& count = script_error_counts_[error.message];
+    if (count == 0) std::fprintf(stderr, "luaload: iteration error: %s\n%s\n", error.message.c_str(), error.traceback.c_str());
+    count += error.count;
+  }
+  reporting_->merge(std::move(report));
+}
+
+void TestRun::on_tick() {
+  if (phase_ != Phase::Running) return;
+  for (auto& host : hosts_) {
+    host->collect([this, index = host->index()](WorkerReport report) {
+      active_vus_[index] = report.status.active_vus;
+      size_t active = 0;
+      for (size_t n : active_vus_) active += n;
+      reporting_->set_vus(static_cast<int64_t>(active));
+      merge_report(std::move(report));
+    });
+  }
+  int64_t now = mono_now_ns();
+  if (!config_.quiet) reporting_->print_progress(now, config_.plan);
+  if (!aborted_by_threshold_ && reporting_->thresholds_demand_abort(now)) {
+    aborted_by_threshold_ = true;
+    std::fprintf(stderr, "luaload: a threshold with abortOnFail failed; stopping the test\n");
+    for (auto& host : hosts_) host->stop(0);
+  }
+}
+
+void TestRun::on_interrupt() {
+  ++interrupts_;
+  if (interrupts_ == 1) {
+    std::fprintf(stderr, "\nluaload: stopping: running iterations get up to %.0fs to finish (Ctrl-C again to quit now)\n",
+                 static_cast<double>(config_.interrupt_grace_ns) / kSecondNs);
+    for (auto& host : hosts_) host->stop(mono_now_ns() + config_.interrupt_grace_ns);
+    return;
+  }
+  // Second Ctrl-C: what we have is reported and written, then we leave without waiting for the workers.
+  reporting_->write_final(script_error_counts_, /*interrupted=*/true);
+  std::fflush(stdout);
+  std::_Exit(kExitExternalAbort);
+}
+
+int TestRun::report_results() {
+  phase_ = Phase::Reporting;
+  bool thresholds_ok = reporting_->write_final(script_error_counts_, interrupts_ > 0);
+  if (aborted_by_script_) {
+    std::fprintf(stderr, "luaload: test aborted by the script: %s\n", abort_message_.c_str());
+    return kExitScriptAborted;
+  }
+  if (!thresholds_ok || aborted_by_threshold_) return kExitThresholdsFailed;
+  if (interrupts_ > 0) return kExitExternalAbort;
+  return kExitOk;
+}
+
+}  // namespace luaload::app

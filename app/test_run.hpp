@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <uv.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/worker_host.hpp"
+#include "bindings/worker_runtime.hpp"
+#include "engine/loop/mailbox.hpp"
+#include "engine/schedule/options.hpp"
+
+namespace luaload::app {
+
+struct TestRunConfig {
+  bindings::ScriptSource script;
+  bindings::RuntimeConfig runtime;
+  engine::schedule::TestOptions options;
+  engine::schedule::ScenarioPlan plan;
+  int threads = 1;
+  int64_t interrupt_grace_ns = 30 * engine::schedule::kSecondNs;
+  std::string summary_export;
+  bool quiet = false;
+};
+
+// One `luaload run`, on the main thread: starts the workers, initialises the VUs, runs setup, the scenario and
+// teardown, merges the workers' metrics every second, draws progress, handles Ctrl-C, and ends with the summary,
+// the thresholds and the exit code.
+//
+// Phases: start workers -> init VUs -> setup -> run -> teardown -> final collection -> shutdown -> report.
+// The main loop keeps running between phases (run_until), so signals and progress work in every phase.
+class TestRun {
+ public:
+  explicit TestRun(TestRunConfig config);
+  ~TestRun();
+  TestRun(const TestRun&) = delete;
+  TestRun& operator=(const TestRun&) = delete;
+
+  int execute();
+
+ private:
+  enum class Phase { Starting, Setup, Running, Teardown, Reporting };
+
+  int run_phases();
+  bool start_workers(std::string* error);
+  bool init_vus(std::string* error);
+  int run_setup(std::string* setup_json);
+  void run_scenario();
+  int run_teardown(const std::string& setup_json);
+  void collect_all();
+
+  void open_main_loop();
+  void close_main_loop();
+  void run_until(const std::function<bool()>& done);
+  void on_tick();
+  void on_interrupt();
+  void merge_report(WorkerReport report);
+  int report_results();
+
+  TestRunConfig config_;
+  uv_loop_t loop_{};
+  std::unique_ptr<engine::loop::Mailbox> mailbox_;
+  uv_signal_t sigint_{};
+  uv_signal_t sigterm_{};
+  uv_timer_t tick_{};
+  std::vector<std::unique_ptr<WorkerHost>> hosts_;
+  Phase phase_ = Phase::Starting;
+  int interrupts_ = 0;
+  bool aborted_by_script_ = false;
+  bool aborted_by_threshold_ = false;
+  std::string abort_message_;
+  int64_t run_start_ns_ = 0;
+  std::map<std::string, uint64_t> script_error_counts_;
+  std::vector<size_t> active_vus_;  // per worker, from its latest report
+
+  std::unique_ptr<class RunReport> reporting_;  // metrics store, thresholds, progress, summary
+};
+
+}  // namespace luaload::app

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#include "app/worker_host.hpp"
+
+namespace luaload::app {
+
+using engine::schedule::WorkerScheduler;
+
+WorkerHost::WorkerHost(int index, engine::loop::Mailbox& main_mailbox)
+    : index_(index), main_mailbox_(main_mailbox), worker_("worker-" + std::to_string(index)) {}
+
+WorkerHost::~WorkerHost() { shutdown(); }
+
+void WorkerHost::reply(std::function<void()> task) { main_mailbox_.post(std::move(task)); }
+
+void WorkerHost::start(const bindings::ScriptSource& script, const bindings::RuntimeConfig& config,
+                       std::function<void(std::string)> ready) {
+  worker_.start(
+      [this, script, config, ready = std::move(ready)] {
+        std::string error;
+        runtime_ = bindings::WorkerRuntime::create(worker_.loop(), index_, script, config, &error);
+        if (runtime_) {
+          scheduler_ = std::make_unique<WorkerScheduler>(worker_.loop(), *runtime_, runtime_->registry(), clock_);
+        }
+        reply([ready, error] { ready(error); });
+      },
+      [this] { close_on_worker(); });
+}
+
+void WorkerHost::init_vus(std::vector<uint64_t> vu_ids, std::function<void(std::string)> done) {
+  worker_.post([this, vu_ids = std::move(vu_ids), done = std::move(done)] {
+    std::string error;
+    scheduler_->init_vus(vu_ids, &error);
+    reply([done, error] { done(error); });
+  });
+}
+
+void WorkerHost::run_setup(std::function<void(std::optional<std::string>, std::string)> done) {
+  worker_.post([this, done = std::move(done)] {
+    runtime_->run_setup([this, done](std::optional<std::string> json, std::string error) {
+      reply([done, json = std::move(json), error = std::move(error)] { done(json, error); });
+    });
+  });
+}
+
+void WorkerHost::set_setup_data(std::string json) {
+  worker_.post([this, json = std::move(json)] { runtime_->set_setup_data(json); });
+}
+
+void WorkerHost::run_plan(engine::schedule::WorkerPlan plan, std::function<void(WorkerScheduler::Finished)> finished,
+                          std::function<void(std::string)> aborted) {
+  worker_.post([this, plan = std::move(plan), finished = std::move(finished), aborted = std::move(aborted)] {
+    scheduler_->start(
+        plan, [this, finished](WorkerScheduler::Finished result) { reply([finished, result] { finished(result); }); },
+        [this, aborted](std::string message) { reply([aborted, message] { aborted(message); }); });
+  });
+}
+
+void WorkerHost::stop(int64_t graceful_deadline_ns) {
+  worker_.post([this, graceful_deadline_ns] {
+    if (scheduler_) scheduler_->stop(graceful_deadline_ns);
+  });
+}
+
+void WorkerHost::collect(std::function<void(WorkerReport)> done) {
+  worker_.post([this, done = std::move(done)] {
+    auto report = std::make_shared<WorkerReport>();
+    if (runtime_) {
+      report->delta = runtime_->registry().take_delta();
+      report->errors = runtime_->take_script_errors();
+    }
+    if (scheduler_) report->status = scheduler_->status();
+    reply([done, report] { done(std::move(*report)); });
+  });
+}
+
+void WorkerHost::run_teardown(std::string setup_json, std::function<void(std::string)> done) {
+  worker_.post([this, setup_json = std::move(setup_json), done = std::move(done)] {
+    runtime_->run_teardown(setup_json, [this, done](std::string error) { reply([done, error] { done(error); }); });
+  });
+}
+
+bool WorkerHost::shutdown() {
+  if (shut_down_) return true;
+  shut_down_ = true;
+  worker_.request_stop();
+  return worker_.join();
+}
+
+void WorkerHost::close_on_worker() {
+  // The scheduler holds the VUs, which belong to the runtime: close it first.
+  auto close_runtime = [this] {
+    if (!runtime_) return;
+    auto* runtime = runtime_.get();
+    runtime->close([this] { runtime_.reset(); });
+  };
+  if (scheduler_) {
+    scheduler_->close([this, close_runtime] {
+      scheduler_.reset();
+      close_runtime();
+    });
+  } else {
+    close_runtime();
+  }
+}
+
+}  // namespace luaload::app
