@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+#include "engine/http/client.hpp"
+
+#include <strings.h>
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "engine/core/assert.hpp"
+#include "engine/core/clock.hpp"
+#include "engine/http/connection.hpp"
+#include "engine/net/deferred_queue.hpp"
+
+namespace luaload::engine::http {
+namespace {
+
+constexpr size_t kReadBufferBytes = 64 * 1024;
+
+bool is_redirect(int status) {
+  return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+void erase_headers(Headers* headers, std::string_view name) {
+  std::erase_if(*headers, [name](const Header& header) {
+    return header.first.size() == name.size() && strncasecmp(header.first.data(), name.data(), name.size()) == 0;
+  });
+}
+
+}  // namespace
+
+// One request from send() to its completion, across redirect hops and one retry. Pooled: a VU sends one request
+// after another, so the same few Ops (and their string capacity) are reused.
+struct Op {
+  Client::RequestId id = 0;
+  Request request;
+  Client::Completion done;
+  Url url;
+  Response response;
+  Exchange current;
+  int64_t deadline_ns = 0;
+  int redirects = 0;
+  bool retried = false;
+  Connection* connection = nullptr;
+};
+
+class Client::Impl final : public ConnectionOwner {
+ public:
+  explicit Impl(const ClientEnvironment& env) : env_(env), deferred_(env.loop) {
+    if (env_.read_buffer == nullptr) env_.read_buffer = &own_read_buffer_;
+    if (env_.read_buffer->empty()) env_.read_buffer->resize(kReadBufferBytes);
+  }
+  ~Impl() override { LUALOAD_CHECK(closed_, "Client destroyed before close() completed"); }
+
+  RequestId send(Request request, Completion done);
+  void cancel(RequestId id);
+  void close(std::function<void()> on_closed);
+  size_t open_connections() const { return connections_.size(); }
+
+  void on_exchange_complete(Connection* connection, const Job& job) override;
+  void on_connection_closed(Connection* connection, const Job* failed_job) override;
+
+ private:
+  Op* acquire_op();
+  void start_hop(Op* op, bool allow_reuse);
+  Connection* take_connection(const Url& url, bool allow_reuse);
+  void park(Connection* connection);
+  void finish_hop(Op* op);
+  bool follow_redirect(Op* op);
+  void fail_later(Op* op, ErrorCode code, std::string detail);
+  void complete(Op* op);
+  void maybe_closed();
+
+  ClientEnvironment env_;
+  std::vector<char> own_read_buffer_;
+  net::DeferredQueue deferred_;
+  RequestId next_id_ = 1;
+  std::unordered_map<RequestId, Op*> ops_;
+  std::vector<std::unique_ptr<Op>> op_storage_;
+  std::vector<Op*> free_ops_;
+  std::unordered_set<Connection*> connections_;
+  std::unordered_map<std::string, Connection*> idle_;  // origin -> its one idle keep-alive connection
+  bool closing_ = false;
+  bool deferred_closed_ = false;
+  bool closed_ = false;
+  std::function<void()> on_closed_;
+};
+
+Op* Client::Impl::acquire_op() {
+  if (free_ops_.empty()) {
+    op_storage_.push_back(std::make_unique<Op>());
+    return op_storage_.back().get();
+  }
+  Op* op = free_ops_.back();
+  free_ops_.pop_back();
+  return op;
+}
+
+Client::RequestId Client::Impl::send(Request request, Completion done) {
+  LUALOAD_CHECK(!closing_, "Client::send after close()");
+  Op* op = acquire_op();
+  op->id = next_id_++;
+  op->request = std::move(request);
+  op->done = std::move(done);
+  op->response = Response{};
+  op->redirects = 0;
+  op->retried = false;
+  op->connection = nullptr;
+  op->deadline_ns = op->request.timeout_s > 0
+                        ? core::mono_now_ns() + static_cast<int64_t>(op->request.timeout_s * 1e9)
+                        : 0;
+  ops_.emplace(op->id, op);
+  auto url = parse_url(op->request.url);
+  op->current = Exchange{};
+  op->current.method = op->request.method;
+  op->current.url = op->request.url;
+  if (!url) {
+    fail_later(op, ErrorCode::InvalidUrl, "invalid URL: " + op->request.url);
+    return op->id;
+  }
+  op->url = std::move(*url);
+  start_hop(op, true);
+  return op->id;
+}
+
+void Client::Impl::start_hop(Op* op, bool allow_reuse) {
+  op->current.status = 0;
+  op->current.timing = RequestTiming{};
+  op->current.bytes_sent = op->current.bytes_received = 0;
+  op->current.error_code = ErrorCode::None;
+  op->current.error.clear();
+  Connection* connection = take_connection(op->url, allow_reuse);
+  op->connection = connection;
+  Job job;
+  job.method = op->request.method;
+  job.url = &op->url;
+  job.headers = &op->request.headers;
+  job.body = op->request.body;
+  job.limits = op->request.limits;
+  job.response = &op->response;
+  job.record = &op->current;
+  job.start_ns = core::mono_now_ns();
+  job.deadline_ns = op->deadline_ns;
+  job.context = op;
+  connection->start(job);
+}
+
+Connection* Client::Impl::take_connection(const Url& url, bool allow_reuse) {
+  auto it = idle_.find(url.origin);
+  if (it != idle_.end()) {
+    Connection* idle = it->second;
+    idle_.erase(it);
+    if (allow_reuse && idle->state() == Connection::State::Idle) return idle;
+    // A retry must not land on another connection that went stale the same way; close the candidate instead.
+    if (idle->state() == Connection::State::Idle) idle->abort(ErrorCode::None);
+  }
+  auto* connection = new Connection(env_, this, url);
+  connections_.insert(connection);
+  return connection;
+}
+
+void Client::Impl::park(Connection* connection) {
+  auto [it, inserted] = idle_.emplace(connection->origin(), connection);
+  if (inserted) return;
+  if (it->second->state() == Connection::State::Idle) {
+    connection->abort(ErrorCode::None);  // one idle connection per origin is enough for one VU
+    return;
+  }
+  it->second = connection;
+}
+
+void Client::Impl::on_exchange_complete(Connection* connection, const Job& job) {
+  auto* op = static_cast<Op*>(job.context);
+  op->connection = nullptr;
+  if (connection->state() == Connection::State::Idle) {
+    if (closing_) {
+      connection->abort(ErrorCode::None);
+    } else {
+      park(connection);
+    }
+  }
+  if (!connection->tls_version().empty()) op->response.tls_version = connection->tls_version();
+  finish_hop(op);
+}
+
+void Client::Impl::on_connection_closed(Connection* connection, const Job* failed_job) {
+  connections_.erase(connection);
+  auto it = idle_.find(connection->origin());
+  if (it != idle_.end() && it->second == connection) idle_.erase(it);
+  bool retry = connection->retryable();
+  if (failed_job != nullptr) {
+    auto* op = static_cast<Op*>(failed_job->context);
+    op->connection = nullptr;
+    if (!connection->tls_version().empty()) op->response.tls_version = connection->tls_version();
+    if (retry && !op->retried && !closing_) {
+      // The server closed a reused keep-alive connection before answering: standard client behaviour is to send
+      // the request again, once, on a fresh connection.
+      op->retried = true;
+      start_hop(op, false);
+    } else if (op->current.error_code == ErrorCode::None) {
+      finish_hop(op);
+    } else {
+      complete(op);
+    }
+  }
+  delete connection;
+  maybe_closed();
+}
+
+void Client::Impl::finish_hop(Op* op) {
+  if (is_redirect(op->current.status) && follow_redirect(op)) return;
+  complete(op);
+}
+
+bool Client::Impl::follow_redirect(Op* op) {
+  const std::string* location = find_header(op->response.headers, "location");
+  if (location == nullptr || op->request.max_redirects <= 0) return false;
+  if (op->redirects >= op->request.max_redirects) {
+    op->current.error_code = ErrorCode::TooManyRedirects;
+    op->current.error = "stopped after " + std::to_string(op->redirects) + " redirects";
+    return false;
+  }
+  auto next = resolve_location(op->url, *location);
+  if (!next) return false;
+  int status = op->current.status;
+  if (status != 307 && status != 308 && op->request.method != "HEAD") {
+    op->request.method = "GET";
+    op->request.body.clear();
+    erase_headers(&op->request.headers, "content-length");
+    erase_headers(&op->request.headers, "content-type");
+    erase_headers(&op->request.headers, "transfer-encoding");
+  }
+  if (next->host != op->url.host) erase_headers(&op->request.headers, "authorization");
+  op->response.redirects.push_back(std::move(op->current));
+  op->url = std::move(*next);
+  ++op->redirects;
+  op->retried = false;
+  op->current = Exchange{};
+  op->current.method = op->request.method;
+  op->current.url = op->url.to_string();
+  start_hop(op, true);
+  return true;
+}
+
+void Client::Impl::fail_later(Op* op, ErrorCode code, std::string detail) {
+  op->current.error_code = code;
+  op->current.error = std::move(detail);
+  deferred_.post([this, op] { complete(op); });
+}
+
+void Client::Impl::complete(Op* op) {
+  op->response.final = std::move(op->current);
+  Response response = std::move(op->response);
+  Completion done = std::move(op->done);
+  ops_.erase(op->id);
+  op->done = nullptr;
+  free_ops_.push_back(op);
+  done(std::move(response));
+}
+
+void Client::Impl::cancel(RequestId id) {
+  auto it = ops_.find(id);
+  if (it == ops_.end() || it->second->connection == nullptr) return;  // done, or already completing
+  it->second->connection->abort(ErrorCode::Cancelled, "request cancelled");
+}
+
+void Client::Impl::close(std::function<void()> on_closed) {
+  LUALOAD_CHECK(!closing_, "Client::close called twice");
+  closing_ = true;
+  on_closed_ = std::move(on_closed);
+  std::vector<Connection*> all(connections_.begin(), connections_.end());
+  for (Connection* connection : all) connection->abort(ErrorCode::Cancelled, "client closed");
+  idle_.clear();
+  deferred_.close([this] {
+    deferred_closed_ = true;
+    maybe_closed();
+  });
+}
+
+void Client::Impl::maybe_closed() {
+  if (!closing_ || !deferred_closed_ || !connections_.empty() || closed_) return;
+  closed_ = true;
+  if (on_closed_) {
+    auto done = std::move(on_closed_);
+    on_closed_ = nullptr;
+    done();
+  }
+}
+
+Client::Client(const ClientEnvironment& env) : impl_(std::make_unique<Impl>(env)) {}
+Client::~Client() = default;
+Client::RequestId Client::send(Request request, Completion done) { return impl_->send(std::move(request), std::move(done)); }
+void Client::cancel(RequestId id) { impl_->cancel(id); }
+void Client::close(std::function<void()> on_closed) { impl_->close(std::move(on_closed)); }
+size_t Client::open_connections() const { return impl_->open_connections(); }
+
+}  // namespace luaload::engine::http

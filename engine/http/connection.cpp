@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: MIT
+#include "engine/http/connection.hpp"
+
+#include <netinet/in.h>
+
+#include <algorithm>
+
+#include "engine/core/assert.hpp"
+#include "engine/core/clock.hpp"
+#include "engine/http/request_writer.hpp"
+#include "engine/tls/client_session.hpp"
+
+namespace luaload::engine::http {
+
+// The libuv trampolines; a struct so they may reach Connection's private event methods.
+struct ConnectionCallbacks {
+  static Connection* of(void* data) { return static_cast<Connection*>(data); }
+  static void on_alloc(uv_handle_t* handle, size_t, uv_buf_t* buf) {
+    std::vector<char>& shared = *of(handle->data)->env_.read_buffer;
+    *buf = uv_buf_init(shared.data(), static_cast<unsigned>(shared.size()));
+  }
+  static void on_read(uv_stream_t* stream, ssize_t nread, const uv_buf_t* buf) {
+    of(stream->data)->on_read(nread, buf->base);
+  }
+  static void on_connect(uv_connect_t* req, int status) { of(req->data)->on_connected(status); }
+  static void on_write(uv_write_t* req, int status) { of(req->data)->on_write_done(status); }
+  static void on_timer(uv_timer_t* timer) { of(timer->data)->on_timeout(); }
+  static void on_close(uv_handle_t* handle) { of(handle->data)->on_handle_closed(); }
+};
+
+namespace {
+
+using Cb = ConnectionCallbacks;
+
+ErrorCode dial_error(int status) {
+  switch (status) {
+    case UV_ECONNREFUSED: return ErrorCode::TcpDialRefused;
+    case UV_ETIMEDOUT: return ErrorCode::TcpDialTimeout;
+    case UV_ENETUNREACH:
+    case UV_EHOSTUNREACH:
+    case UV_EADDRNOTAVAIL:
+    case UV_EAFNOSUPPORT: return ErrorCode::TcpDial;
+    default: return ErrorCode::TcpDialUnknownErrno;
+  }
+}
+
+ErrorCode io_error(int status) {
+  switch (status) {
+    case UV_ECONNRESET: return ErrorCode::TcpResetByPeer;
+    case UV_EPIPE: return ErrorCode::TcpBrokenPipe;
+    default: return ErrorCode::Tcp;
+  }
+}
+
+double ms_between(int64_t from_ns, int64_t to_ns) {
+  return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e6 : 0.0;
+}
+
+// k6 resolves with a "preferIPv4" policy by default; "localhost" then means 127.0.0.1 even where ::1 comes first.
+const sockaddr_storage& pick_address(const net::AddressList& addresses) {
+  for (const auto& address : addresses) {
+    if (address.ss_family == AF_INET) return address;
+  }
+  return addresses.front();
+}
+
+}  // namespace
+
+Connection::Connection(const ClientEnvironment& env, ConnectionOwner* owner, const Url& origin_url)
+    : env_(env),
+      owner_(owner),
+      origin_(origin_url.origin),
+      host_(origin_url.host),
+      port_(origin_url.port),
+      https_(origin_url.https),
+      alive_(std::make_shared<char>()) {
+  uv_tcp_init(env_.loop, &tcp_);
+  uv_timer_init(env_.loop, &timer_);
+  tcp_.data = timer_.data = connect_req_.data = write_req_.data = this;
+  handles_open_ = 2;
+}
+
+Connection::~Connection() { LUALOAD_CHECK(handles_open_ == 0, "Connection destroyed with open handles"); }
+
+void Connection::start(const Job& job) {
+  LUALOAD_ASSERT(state_ == State::Fresh || state_ == State::Idle);
+  job_ = job;
+  has_job_ = true;
+  retryable_ = false;
+  response_done_ = false;
+  response_started_ = false;
+  extra_bytes_ = false;
+  first_byte_ns_ = write_done_ns_ = 0;
+  arm_timer();
+  if (state_ == State::Idle) {
+    reused_ = true;
+    begin_request();
+  } else {
+    resolve();
+  }
+}
+
+void Connection::arm_timer() {
+  if (job_.deadline_ns == 0) return;
+  int64_t left_ns = job_.deadline_ns - core::mono_now_ns();
+  uint64_t left_ms = left_ns > 0 ? static_cast<uint64_t>((left_ns + 999'999) / 1'000'000) : 0;
+  uv_timer_start(&timer_, Cb::on_timer, left_ms, 0);
+}
+
+void Connection::resolve() {
+  state_ = State::Resolving;
+  std::weak_ptr<char> alive = alive_;
+  env_.dns->resolve(host_, [this, alive](const net::DnsAnswer& answer) {
+    if (!alive.expired()) on_resolved(answer);
+  });
+}
+
+void Connection::on_resolved(const net::DnsAnswer& answer) {
+  if (state_ != State::Resolving) return;  // failed (timeout, cancel) while the lookup ran
+  if (answer.status != 0) {
+    ErrorCode code = (answer.status == UV_EAI_NONAME || answer.status == UV_EAI_NODATA) ? ErrorCode::DnsNoSuchHost
+                                                                                       : ErrorCode::Dns;
+    fail(code, "lookup " + host_ + ": " + uv_strerror(answer.status));
+    return;
+  }
+  sockaddr_storage address = pick_address(*answer.addresses);
+  if (address.ss_family == AF_INET) {
+    reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(port_);
+  } else {
+    reinterpret_cast<sockaddr_in6*>(&address)->sin6_port = htons(port_);
+  }
+  state_ = State::Connecting;
+  connect_start_ns_ = core::mono_now_ns();
+  job_.record->timing.blocked_ms = ms_between(job_.start_ns, connect_start_ns_);
+  int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&address), Cb::on_connect);
+  if (rc != 0) fail(dial_error(rc), std::string("dial: ") + uv_strerror(rc));
+}
+
+void Connection::on_connected(int status) {
+  if (state_ == State::Closing) return;  // the close cancelled the attempt
+  if (status != 0) {
+    fail(dial_error(status), std::string("dial ") + host_ + ": " + uv_strerror(status));
+    return;
+  }
+  int64_t now = core::mono_now_ns();
+  job_.record->timing.connecting_ms = ms_between(connect_start_ns_, now);
+  uv_tcp_nodelay(&tcp_, 1);
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
+  if (https_) {
+    start_tls();
+    return;
+  }
+  begin_request();
+}
+
+void Connection::begin_request() {
+  state_ = State::Active;
+  write_start_ns_ = core::mono_now_ns();
+  if (reused_) job_.record->timing.blocked_ms = ms_between(job_.start_ns, write_start_ns_);
+  head_.clear();
+  write_request_head(job_.method, *job_.url, *job_.headers, job_.body, &head_);
+  job_.record->bytes_sent = head_.size() + job_.body.size();
+  parser_.begin(job_.limits, job_.method == "HEAD", job_.response);
+  write_pending_ = true;
+  if (tls_) {
+    write_tls();
+  } else {
+    write_plain();
+  }
+}
+
+void Connection::write_plain() {
+  uv_buf_t bufs[2] = {uv_buf_init(head_.data(), static_cast<unsigned>(head_.size())),
+                      uv_buf_init(const_cast<char*>(job_.body.data()), static_cast<unsigned>(job_.body.size()))};
+  ++pending_writes_;
+  int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, job_.body.empty() ? 1 : 2,
+                    Cb::on_write);
+  if (rc != 0) {
+    --pending_writes_;
+    fail(io_error(rc), std::string("write: ") + uv_strerror(rc), reused_);
+  }
+}
+
+void Connection::on_write_done(int status) {
+  --pending_writes_;
+  if (state_ == State::Closing) return;
+  if (status != 0) {
+    fail(io_error(status), std::string("write: ") + uv_strerror(status), reused_ && !response_started_);
+    return;
+  }
+  if (pending_writes_ > 0 || !write_pending_) return;
+  write_pending_ = false;
+  write_done_ns_ = core::mono_now_ns();
+}
+
+void Connection::on_read(ssize_t nread, const char* data) {
+  if (nread == 0 || state_ == State::Closing) return;
+  if (nread < 0) {
+    on_eof_or_error(nread);
+    return;
+  }
+  if (tls_) {
+    on_tls_bytes(data, static_cast<size_t>(nread));
+    return;
+  }
+  if (state_ != State::Active || response_done_) {
+    // Bytes nobody asked for (on an idle connection, or after a complete response): the stream is out of sync.
+    abort(ErrorCode::MalformedResponse, "unexpected data from the server");
+    return;
+  }
+  job_.record->bytes_received += static_cast<uint64_t>(nread);
+  on_response_bytes(data, static_cast<size_t>(nread));
+}
+
+void Connection::on_response_bytes(const char* data, size_t size) {
+  if (!response_started_) {
+    response_started_ = true;
+    first_byte_ns_ = core::mono_now_ns();
+  }
+  switch (parser_.feed(data, size)) {
+    case ResponseParser::State::Incomplete: return;
+    case ResponseParser::State::Failed: fail(parser_.error_code(), parser_.error()); return;
+    case ResponseParser::State::Complete:
+      extra_bytes_ = parser_.consumed() != size;
+      on_response_complete();
+      return;
+  }
+}
+
+void Connection::on_eof_or_error(ssize_t nread) {
+  if (state_ == State::Idle || !has_job_) {
+    abort(ErrorCode::None);  // the server closed a keep-alive connection we were not using
+    return;
+  }
+  bool retry = reused_ && !response_started_ && (nread == UV_EOF || nread == UV_ECONNRESET || nread == UV_EPIPE);
+  if (nread != UV_EOF) {
+    fail(io_error(static_cast<int>(nread)), std::string("read: ") + uv_strerror(static_cast<int>(nread)), retry);
+    return;
+  }
+  if (state_ == State::Handshaking) {
+    fail(ErrorCode::Tls, "tls: connection closed during the handshake");
+    return;
+  }
+  if (response_started_ && parser_.finish() == ResponseParser::State::Complete) {
+    on_response_complete();
+    return;
+  }
+  if (!response_started_) parser_.finish();
+  fail(ErrorCode::ConnectionClosedEarly, "server closed the connection before the response was complete", retry);
+}
+
+void Connection::on_response_complete() {
+  uv_timer_stop(&timer_);
+  response_done_ = true;
+  int64_t now = core::mono_now_ns();
+  Exchange& record = *job_.record;
+  record.status = parser_.status();
+  // A server may answer before it has read the whole request (e.g. 413): waiting then counts from the first byte.
+  int64_t first = std::max(first_byte_ns_, write_start_ns_);
+  int64_t sent = std::min(write_pending_ ? now : write_done_ns_, first);
+  record.timing.sending_ms = ms_between(write_start_ns_, sent);
+  record.timing.waiting_ms = ms_between(sent, first);
+  record.timing.receiving_ms = ms_between(first, now);
+  record.timing.duration_ms = record.timing.sending_ms + record.timing.waiting_ms + record.timing.receiving_ms;
+  if (write_pending_) {
+    // The request body is still being written from the caller's buffer: only the close callback, after libuv has
+    // cancelled that write, may hand the job back.
+    close_handles();
+    return;
+  }
+  Job job = job_;
+  has_job_ = false;
+  if (parser_.keep_alive() && !extra_bytes_) {
+    state_ = State::Idle;
+    reused_ = true;
+  } else {
+    close_handles();
+  }
+  owner_->on_exchange_complete(this, job);
+}
+
+void Connection::on_timeout() {
+  fail(ErrorCode::RequestTimeout, "request timeout");
+}
+
+void Connection::abort(ErrorCode code, std::string detail) {
+  if (state_ == State::Closing) return;
+  if (has_job_ && code != ErrorCode::None) {
+    fail(code, detail.empty() ? std::string(default_message(code)) : std::move(detail));
+    return;
+  }
+  has_job_ = false;
+  close_handles();
+}
+
+void Connection::fail(ErrorCode code, std::string detail, bool retryable) {
+  if (state_ == State::Closing) return;
+  if (has_job_) {
+    retryable_ = retryable;
+    job_.record->status = 0;
+    job_.record->error_code = code;
+    job_.record->error = std::move(detail);
+  }
+  close_handles();
+}
+
+void Connection::close_handles() {
+  if (state_ == State::Closing) return;
+  state_ = State::Closing;
+  uv_timer_stop(&timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), Cb::on_close);
+  uv_close(reinterpret_cast<uv_handle_t*>(&timer_), Cb::on_close);
+}
+
+void Connection::on_handle_closed() {
+  if (--handles_open_ > 0) return;
+  // Pending writes were cancelled before this callback; the job's buffers are no longer referenced.
+  owner_->on_connection_closed(this, has_job_ ? &job_ : nullptr);
+}
+
+}  // namespace luaload::engine::http

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "engine/http/client.hpp"
+#include "engine/http/response_parser.hpp"
+#include "engine/http/types.hpp"
+#include "engine/http/url.hpp"
+#include "engine/net/dns_cache.hpp"
+
+namespace luaload::engine::tls {
+class ClientSession;
+}
+
+namespace luaload::engine::http {
+
+class Connection;
+
+// One request/response exchange handed to a connection. Everything it points to must stay valid until the owner
+// is told the exchange ended (on_exchange_complete or on_connection_closed with this job).
+struct Job {
+  std::string_view method;
+  const Url* url = nullptr;
+  const Headers* headers = nullptr;
+  std::string_view body;
+  RequestLimits limits;
+  Response* response = nullptr;  // headers and body land here
+  Exchange* record = nullptr;    // status, timing, bytes, error land here
+  int64_t start_ns = 0;          // when the hop began: the start of "blocked"
+  int64_t deadline_ns = 0;       // request timeout (monotonic); 0 for none
+  void* context = nullptr;       // the owner's, untouched
+};
+
+// What a Connection tells its Client. Both run on the loop, never from inside Connection::start().
+class ConnectionOwner {
+ public:
+  virtual ~ConnectionOwner() = default;
+  // The job succeeded (record filled in). The connection is now idle (reusable) or already closing.
+  virtual void on_exchange_complete(Connection* connection, const Job& job) = 0;
+  // Every handle is closed. If a job was running it failed (record has the error); retryable() says whether it may
+  // be sent again on a fresh connection. The owner deletes the connection after this.
+  virtual void on_connection_closed(Connection* connection, const Job* failed_job) = 0;
+};
+
+// One HTTP/1.1 connection (TCP, optionally TLS) to one origin: resolves, connects, handshakes, writes requests,
+// parses responses, keeps reading while idle so a server-side close is noticed at once.
+//
+// States: Fresh -> Resolving -> Connecting -> Handshaking (https) -> Active <-> Idle; any -> Closing -> Closed.
+// Threading: loop thread only. Owned by the Client; deleted by it from on_connection_closed.
+class Connection {
+ public:
+  enum class State { Fresh, Resolving, Connecting, Handshaking, Active, Idle, Closing };
+
+  Connection(const ClientEnvironment& env, ConnectionOwner* owner, const Url& origin_url);
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  // Starts an exchange. Precondition: state is Fresh or Idle.
+  void start(const Job& job);
+  // Fails the running job with `code` (or closes an idle connection) and closes. No-op once closing.
+  void abort(ErrorCode code, std::string detail = {});
+
+  State state() const { return state_; }
+  const std::string& origin() const { return origin_; }
+  bool reused() const { return reused_; }
+  bool retryable() const { return retryable_; }
+  const std::string& tls_version() const { return tls_version_; }
+
+ private:
+  friend struct ConnectionCallbacks;
+
+  // connection.cpp: lifecycle, connect, plain I/O, timeout
+  void resolve();
+  void on_resolved(const net::DnsAnswer& answer);
+  void on_connected(int status);
+  void begin_request();
+  void write_plain();
+  void on_write_done(int status);
+  void on_read(ssize_t nread, const char* data);
+  void on_eof_or_error(ssize_t nread);
+  void on_response_bytes(const char* data, size_t size);
+  void on_response_complete();
+  void on_timeout();
+  void fail(ErrorCode code, std::string detail, bool retryable = false);
+  void close_handles();
+  void on_handle_closed();
+  void arm_timer();
+  // connection_tls.cpp
+  void start_tls();
+  void drive_handshake();
+  void on_tls_bytes(const char* data, size_t size);
+  void write_tls();
+  bool flush_tls();
+  void fail_tls();
+  static void on_tls_write_cb(uv_write_t* req, int status);
+
+  const ClientEnvironment env_;
+  ConnectionOwner* owner_;
+  std::string origin_;
+  std::string host_;
+  uint16_t port_;
+  bool https_;
+  State state_ = State::Fresh;
+  Job job_{};
+  bool has_job_ = false;
+  bool reused_ = false;
+  bool retryable_ = false;
+  bool write_pending_ = false;
+  bool response_done_ = false;
+  bool response_started_ = false;
+  bool extra_bytes_ = false;  // the server sent more than the response: the stream cannot be trusted for reuse
+  int pending_writes_ = 0;  // uv_write requests in flight (several with TLS)
+  int handles_open_ = 0;
+  int64_t connect_start_ns_ = 0, tls_start_ns_ = 0, write_start_ns_ = 0, write_done_ns_ = 0, first_byte_ns_ = 0;
+
+  uv_tcp_t tcp_{};
+  uv_timer_t timer_{};
+  uv_connect_t connect_req_{};
+  uv_write_t write_req_{};
+  std::string head_;  // request head buffer, reused across requests
+  ResponseParser parser_;
+  std::unique_ptr<tls::ClientSession> tls_;
+  std::string tls_plain_;  // decrypted bytes awaiting the parser, reused
+  std::string tls_version_;
+  std::shared_ptr<char> alive_;  // lets a DNS answer arriving after destruction be ignored
+};
+
+}  // namespace luaload::engine::http
