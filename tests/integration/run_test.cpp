@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+// `luaload run` end to end: the built binary against a real nginx on 127.0.0.1 (HTTP and TLS listeners), checking
+// exit codes, the summary and the --summary-export JSON.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "support/nginx_fixture.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/tls_fixtures.hpp"
+
+namespace luaload::test {
+namespace {
+
+using nlohmann::json;
+
+class RunTest : public NginxTest {
+ protected:
+  NginxOptions options() override {
+    NginxOptions o;
+    o.tls_cert_file = tls_files().server_cert;
+    o.tls_key_file = tls_files().server_key;
+    return o;
+  }
+
+  ProcessResult luaload(const std::string& script, std::vector<std::string> args) {
+    auto path = dir_.write_file("script.lua", script);
+    std::vector<std::string> argv = {LUALOAD_BINARY, "run", path.string(), "--quiet"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, std::chrono::milliseconds(60'000));
+  }
+
+  json summary() {
+    std::ifstream in(dir_.path() / "summary.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    return json::parse(text.str(), nullptr, false);
+  }
+
+  std::string summary_path() const { return (dir_.path() / "summary.json").string(); }
+
+  TempDir dir_;
+};
+
+constexpr const char* kGetScript = R"(
+local http = require("luaload.http")
+local ll = require("luaload")
+options = { thresholds = { http_req_failed = { "rate<0.01" }, http_req_duration = { "p(95)<5000" } } }
+function default()
+  local res = http.get(ll.env.URL)
+  ll.check(res, { ["status is 200"] = function(r) return r.status == 200 end })
+end
+)";
+
+TEST_F(RunTest, PassingThresholdsExitZeroAndTheSummaryJsonCountsEveryRequest) {
+  auto r = luaload(kGetScript, {"-u", "2", "-i", "50", "-e", "URL=" + nginx().url("/"), "--summary-export",
+                                summary_path()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("http_reqs"), std::string::npos);
+  json s = summary();
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_EQ(s["metrics"]["http_reqs"]["values"]["count"].get<double>(), 50);
+  EXPECT_EQ(s["metrics"]["iterations"]["values"]["count"].get<double>(), 50);
+  EXPECT_EQ(s["metrics"]["checks"]["values"]["passes"].get<double>(), 50);
+  EXPECT_EQ(s["metrics"]["http_req_failed"]["values"]["passes"].get<double>(), 0);
+}
+
+TEST_F(RunTest, AFailingThresholdExits99) {
+  auto r = luaload(kGetScript, {"-u", "1", "-i", "10", "-e", "URL=" + nginx().url("/status/503")});
+  EXPECT_EQ(r.exit_code, 99) << r.out << r.err;
+  EXPECT_NE(r.out.find("rate<0.01"), std::string::npos) << r.out;
+}
+
+TEST_F(RunTest, ADurationRunStopsOnTime) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = luaload(kGetScript, {"-u", "2", "-d", "1s", "-e", "URL=" + nginx().url("/")});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_LT(took, std::chrono::seconds(10));
+}
+
+TEST_F(RunTest, TlsWithTheTestCaVerifies) {
+  auto r = luaload(kGetScript, {"-i", "5", "-e", "URL=" + nginx().https_url("/"), "--ca", tls_files().ca_cert});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST_F(RunTest, TlsWithoutTheCaFailsVerificationAndTheThreshold) {
+  auto r = luaload(kGetScript, {"-i", "3", "-e", "URL=" + nginx().https_url("/"), "--summary-export",
+                                summary_path()});
+  EXPECT_EQ(r.exit_code, 99) << r.out << r.err;
+  json s = summary();
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_EQ(s["metrics"]["http_req_failed"]["values"]["passes"].get<double>(), 3);
+}
+
+TEST_F(RunTest, InsecureSkipsVerification) {
+  auto r = luaload(kGetScript, {"-i", "3", "-e", "URL=" + nginx().https_url("/"), "--insecure"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+}
+
+TEST_F(RunTest, ASyntaxErrorExits107WithFileAndLine) {
+  auto r = luaload("local x = \nfunction default(", {});
+  EXPECT_EQ(r.exit_code, 107) << r.out << r.err;
+  EXPECT_NE(r.err.find("script.lua:"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, ANetworkCallInInitCodeExits107) {
+  auto r = luaload("local http = require('luaload.http')\nhttp.get('http://127.0.0.1:1/')\nfunction default() end",
+                   {});
+  EXPECT_EQ(r.exit_code, 107) << r.out << r.err;
+  EXPECT_NE(r.err.find("init"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, ABadFlagExits104) {
+  auto r = luaload(kGetScript, {"--no-such-flag"});
+  EXPECT_EQ(r.exit_code, 104) << r.err;
+  auto d = luaload(kGetScript, {"-d", "soon"});
+  EXPECT_EQ(d.exit_code, 104) << d.err;
+  EXPECT_NE(d.err.find("soon"), std::string::npos) << d.err;
+}
+
+TEST_F(RunTest, AbortExits108) {
+  auto r = luaload("local ll = require('luaload')\nfunction default() ll.abort('enough') end", {"-d", "5s"});
+  EXPECT_EQ(r.exit_code, 108) << r.out << r.err;
+  EXPECT_NE(r.err.find("enough"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, IterationErrorsAreCountedAndTheRunGoesOn) {
+  auto r = luaload("function default() error('boom') end", {"-i", "20", "--summary-export", summary_path()});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  json s = summary();
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_EQ(s["metrics"]["iterations"]["values"]["count"].get<double>(), 20);
+  EXPECT_NE(r.out.find("20 times"), std::string::npos) << r.out;
+}
+
+}  // namespace
+}  // namespace luaload::test
