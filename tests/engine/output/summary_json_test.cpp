@@ -107,6 +107,18 @@ TEST(SummaryJson, ExportedHistogramsMergeIntoTheWholeMetric) {
   EXPECT_EQ(histogram_to_json(merged), doc["metrics"]["http_req_duration"]["histogram"]);
 }
 
+TEST(SummaryJson, ReplacesInvalidUtf8InTagsSoTheDocumentCanBeWritten) {
+  metrics::Registry w;
+  w.add(builtin::kHttpReqs, w.intern({{"url", "http://x/\xff\xc3"}, {"ok", "\xC3\xA9\xED\xA0\x80"}}), 1);
+  metrics::Store store;
+  store.merge(w.take_delta());
+  const json doc = summary_json(store, {}, 1, {});
+  const json tags = doc["metrics"]["http_reqs"]["series"][0]["tags"];
+  EXPECT_EQ(tags["url"], "http://x/\uFFFD\uFFFD");
+  EXPECT_EQ(tags["ok"], "\u00E9\uFFFD\uFFFD\uFFFD");
+  EXPECT_NO_THROW(doc.dump());
+}
+
 TEST(HistogramJson, RoundTripsThroughText) {
   metrics::Histogram h;
   for (double v : {-2.0, 0.0, 0.25, 3.0, 3.0, 1e6}) h.add(v);
