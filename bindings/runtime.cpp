@@ -15,6 +15,7 @@ namespace luaload::bindings {
 namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
+constexpr size_t kMaxDistinctErrors = 100;
 
 // Message handler for init code: the error with a traceback of the script's frames.
 int traceback_cb(lua_State* L) {
@@ -173,7 +174,11 @@ engine::metrics::Tags WorkerRuntime::Impl::base_tags(const VuState& vu, lua_Stat
 }
 
 void WorkerRuntime::Impl::record_error(const std::string& text) {
-  const std::string message = text.substr(0, text.find('\n'));
+  std::string message = text.substr(0, text.find('\n'));
+  // Messages that embed changing values (ids, counters) would grow the table without bound between two takes.
+  if (error_index_.size() >= kMaxDistinctErrors && error_index_.count(message) == 0) {
+    message = "(more distinct errors than the report keeps)";
+  }
   auto it = error_index_.find(message);
   if (it != error_index_.end()) {
     errors_[it->second].count++;
