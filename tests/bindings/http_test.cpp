@@ -100,6 +100,20 @@ TEST_F(HttpTest, PostWithJsonParamSendsBodyAndContentType) {
   EXPECT_EQ(server_->last_request_body_bytes(), std::string(R"({"user":"u1"})").size());
 }
 
+TEST_F(HttpTest, FormParamIsUrlEncodedInKeyOrder) {
+  serve({respond(200, "")}, R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default() http.put(ll.env.URL, nil, { form = { b = "x y", a = 1 } }) end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+  const std::string& head = server_->last_request_head();
+  EXPECT_EQ(head.rfind("PUT / HTTP/1.1\r\n", 0), 0u) << head;
+  EXPECT_NE(head.find("Content-Type: application/x-www-form-urlencoded\r\n"), std::string::npos) << head;
+  EXPECT_EQ(server_->last_request_body_bytes(), std::string("a=1&b=x%20y").size());
+}
+
 TEST_F(HttpTest, RequestMetricsCarryK6Tags) {
   serve({respond(404, "nope")}, R"(
     local http = require("luaload.http")
