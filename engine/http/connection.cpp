@@ -245,7 +245,6 @@ void Connection::on_eof_or_error(ssize_t nread) {
     on_response_complete();
     return;
   }
-  if (!response_started_) parser_.finish();
   fail(ErrorCode::ConnectionClosedEarly, "server closed the connection before the response was complete", retry);
 }
 
@@ -285,7 +284,9 @@ void Connection::on_timeout() {
 
 void Connection::abort(ErrorCode code, std::string detail) {
   if (state_ == State::Closing) return;
-  if (has_job_ && code != ErrorCode::None) {
+  if (has_job_) {
+    // A running job must still complete: without a reason given, it failed for an unknown one.
+    if (code == ErrorCode::None) code = ErrorCode::Generic;
     fail(code, detail.empty() ? std::string(default_message(code)) : std::move(detail));
     return;
   }

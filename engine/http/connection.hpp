@@ -64,7 +64,7 @@ class Connection {
 
   // Starts an exchange. Precondition: state is Fresh or Idle.
   void start(const Job& job);
-  // Fails the running job with `code` (or closes an idle connection) and closes. No-op once closing.
+  // Fails the running job with `code` (Generic if None) or, without a job, just closes. No-op once closing.
   void abort(ErrorCode code, std::string detail = {});
 
   State state() const { return state_; }
