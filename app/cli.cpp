@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "app/demo_command.hpp"
 #include "app/exit_codes.hpp"
 #include "app/run_flags.hpp"
 
@@ -27,6 +28,8 @@ int run_cli(int argc, char** argv) {
   int exit_code = kExitOk;
   RunFlags run_flags;
   CLI::App* run = add_run_command(root, run_flags, exit_code);
+  DemoFlags demo_flags;
+  CLI::App* demo = add_demo_command(root, demo_flags);
   CLI::App* version = root.add_subcommand("version", "Print the version");
   CLI::App* help = root.add_subcommand("help", "Show this help");
 
@@ -50,6 +53,7 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   if (run->parsed()) return run_test(run_flags);
+  if (demo->parsed()) return run_demo(demo_flags);
   return exit_code;
 }
 

@@ -95,9 +95,15 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
 }
 
 int run_test(const RunFlags& flags) {
+  std::string code;
+  if (!read_file(flags.script, &code)) return config_error("cannot read script \"" + flags.script + "\"");
+  return run_test_source(flags, code);
+}
+
+int run_test_source(const RunFlags& flags, const std::string& code) {
   TestRunConfig config;
   config.script.path = flags.script;
-  if (!read_file(flags.script, &config.script.code)) return config_error("cannot read script \"" + flags.script + "\"");
+  config.script.code = code;
   std::string error;
   if (!parse_env_flags(flags.env, &config.runtime.env, &error)) return config_error(error);
   config.runtime.ca_file = flags.ca_file;

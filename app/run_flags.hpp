@@ -33,5 +33,7 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code);
 
 // Runs a test with these flags; returns the exit code. Prints to stdout (summary) and stderr (progress, errors).
 int run_test(const RunFlags& flags);
+// The same with the script's text given (flags.script is then only its name in messages).
+int run_test_source(const RunFlags& flags, const std::string& code);
 
 }  // namespace luaload::app

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#include "app/demo_command.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "app/exit_codes.hpp"
+#include "app/run_flags.hpp"
+#include "app/embedded_examples.hpp"
+#include "engine/target/target_server.hpp"
+
+namespace luaload::app {
+
+CLI::App* add_demo_command(CLI::App& root, DemoFlags& flags) {
+  CLI::App* demo = root.add_subcommand("demo", "Start the built-in target in-process and run an example against it");
+  demo->add_option("-u,--vus", flags.vus, "Virtual users (default 20)");
+  demo->add_option("-d,--duration", flags.duration, "Duration (default 20s)");
+  demo->add_flag("-q,--quiet", flags.quiet, "No live progress");
+  return demo;
+}
+
+int run_demo(const DemoFlags& flags) {
+  engine::target::TargetOptions options;
+  options.threads = 1;
+  std::string error;
+  auto target = engine::target::TargetServer::create(options, &error);
+  if (!target) {
+    std::fprintf(stderr, "luaload: cannot start the built-in target: %s\n", error.c_str());
+    return kExitInvalidConfig;
+  }
+  std::fprintf(stderr, "luaload demo: built-in target on %s, running examples/content_api.lua with %lld VUs for %s\n",
+               target->url().c_str(), static_cast<long long>(flags.vus), flags.duration.c_str());
+  RunFlags run;
+  run.script = "examples/content_api.lua";
+  run.vus = flags.vus;
+  run.duration = flags.duration;
+  run.quiet = flags.quiet;
+  run.env.push_back("TARGET=" + target->url());
+  int code = run_test_source(run, kContentApiExample);
+  target->stop();
+  return code;
+}
+
+}  // namespace luaload::app

@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace CLI {
+class App;
+}
+
+namespace luaload::app {
+
+struct DemoFlags {
+  int64_t vus = 20;
+  std::string duration = "20s";
+  bool quiet = false;
+};
+
+// `luaload demo`: the built-in target started in-process, and a real load test (examples/content_api.lua,
+// embedded in the binary) against it, so the product can be seen working with nothing else running.
+CLI::App* add_demo_command(CLI::App& root, DemoFlags& flags);
+int run_demo(const DemoFlags& flags);
+
+}  // namespace luaload::app
