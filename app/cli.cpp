@@ -8,6 +8,7 @@
 #include "app/demo_command.hpp"
 #include "app/exit_codes.hpp"
 #include "app/run_flags.hpp"
+#include "app/target_command.hpp"
 
 namespace luaload::app {
 namespace {
@@ -28,6 +29,8 @@ int run_cli(int argc, char** argv) {
   int exit_code = kExitOk;
   RunFlags run_flags;
   CLI::App* run = add_run_command(root, run_flags, exit_code);
+  // `target` runs from its CLI11 callback during parse() and leaves its code in exit_code.
+  add_target_command(root, exit_code);
   DemoFlags demo_flags;
   CLI::App* demo = add_demo_command(root, demo_flags);
   CLI::App* version = root.add_subcommand("version", "Print the version");

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/target/target_options.hpp"
+
+namespace luaload::engine::target {
+
+// Parsers for the `luaload target` flags. Each returns false with a one-line *error naming the bad value, and leaves
+// *options untouched in that case.
+
+// "127.0.0.1:8080", "[::1]:8080", ":8080" (127.0.0.1), "8080" (127.0.0.1). Sets host and port.
+bool parse_listen(std::string_view text, TargetOptions* options, std::string* error);
+// "fast=fixed:2ms": the latency of one /content route.
+bool parse_route_latency(std::string_view text, TargetOptions* options, std::string* error);
+// Probability in [0, 1], applied to every /content route.
+bool parse_error_rate(std::string_view text, TargetOptions* options, std::string* error);
+// "auto", "always" or "never".
+bool parse_mcp_sse(std::string_view text, TargetOptions* options, std::string* error);
+// A k6 duration ("30s", "1h") for the access token lifetime.
+bool parse_token_ttl(std::string_view text, TargetOptions* options, std::string* error);
+
+}  // namespace luaload::engine::target
