@@ -52,7 +52,8 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   if (help->parsed()) {
-    std::printf("%s", root.help().c_str());
+    // root.help() would describe the chosen subcommand ("help" itself): format the root explicitly.
+    std::printf("%s", root.get_formatter()->make_help(&root, "luaload", CLI::AppFormatMode::Normal).c_str());
     return kExitOk;
   }
   if (run->parsed()) return run_test(run_flags);
