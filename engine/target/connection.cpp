@@ -144,6 +144,8 @@ void Connection::on_read(ssize_t nread, const uv_buf_t* buf) {
     feed(buf->base, static_cast<size_t>(nread));
   }
   flush();
+  // A failed TLS handshake or close_notify may leave nothing to write: nothing else would end the connection.
+  if (close_after_write_ && !exchange_active_ && !streaming_ && !write_in_flight_) linger_close();
 }
 
 void Connection::feed_tls(const char* data, size_t size) {

@@ -98,11 +98,11 @@ std::unique_ptr<TargetServer> TargetServer::create(const TargetOptions& options,
   server->host_ = options.host;
   server->port_ = bound_port(fds[0]);
   server->state_ = std::make_unique<ServerState>(options);
-  if (!server->start_threads(fds, error)) return nullptr;
+  server->start_threads(fds);
   return server;
 }
 
-bool TargetServer::start_threads(const std::vector<int>& fds, std::string* error) {
+void TargetServer::start_threads(const std::vector<int>& fds) {
   for (size_t i = 0; i < fds.size(); ++i) {
     auto thread = std::make_unique<ServerThread>(*state_, tls_.get());
     auto worker = std::make_unique<loop::Worker>("target-" + std::to_string(i));
@@ -118,7 +118,6 @@ bool TargetServer::start_threads(const std::vector<int>& fds, std::string* error
     threads_.push_back(std::move(thread));
     workers_.push_back(std::move(worker));
   }
-  return true;
 }
 
 TargetServer::~TargetServer() { stop(); }

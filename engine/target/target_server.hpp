@@ -45,7 +45,8 @@ class TargetServer {
 
  private:
   TargetServer() = default;
-  bool start_threads(const std::vector<int>& fds, std::string* error);
+  // Starts one worker per listening fd; each adopts its fd on its own loop thread.
+  void start_threads(const std::vector<int>& fds);
 
   std::unique_ptr<ServerState> state_;
   std::unique_ptr<tls::ServerContext> tls_;

@@ -45,6 +45,7 @@ class BlockingClient {
   BlockingClient& operator=(const BlockingClient&) = delete;
 
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
 
   bool send(const std::string& data) {
     size_t sent = 0;

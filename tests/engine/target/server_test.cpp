@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include "engine/target/target_fixture.hpp"
@@ -193,6 +194,22 @@ TEST_F(ServerTest, StopClosesOpenConnectionsAndEveryLoop) {
   EXPECT_TRUE(server_->stop());
   EXPECT_TRUE(idle.closed_by_peer());
   EXPECT_TRUE(waiting.closed_by_peer());
+}
+
+TEST_F(ServerTest, RandomBytesNeverCrashTheServer) {
+  start();
+  std::mt19937 rng(7);
+  for (int i = 0; i < 50; ++i) {
+    BlockingClient client(port(), 500);
+    std::string junk(1 + rng() % 3000, '\0');
+    for (char& c : junk) c = static_cast<char>(rng());
+    // Half the connections start like a real request, so the junk hits the header and body states too.
+    if (i % 2 == 0) junk = "POST /echo HTTP/1.1\r\nContent-Length: 10\r\n" + junk;
+    client.send(junk);
+    client.reset();
+  }
+  BlockingClient next(port());
+  EXPECT_EQ(next.request("GET", "/health").status, 200);
 }
 
 TEST(TargetServerCreate, RejectsMismatchedTlsFlags) {
