@@ -44,7 +44,6 @@ double RunReport::elapsed_s(int64_t now_ns) const {
 }
 
 std::string RunReport::progress_line(int64_t now_ns, const engine::schedule::ScenarioPlan& plan) const {
-  auto reqs = store_.aggregate("http_reqs");
   auto iterations = store_.aggregate("iterations");
   auto duration = store_.aggregate("http_req_duration");
   auto failed = store_.aggregate("http_req_failed");
