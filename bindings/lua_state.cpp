@@ -82,6 +82,9 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   impl->refs.headers_mt = ref_field(L, -1, "headers_mt");
   lua_pop(L, 1);
   lua_setfield(L, kLoaded, "luaload.http");
+
+  open_sse(L);
+  lua_setfield(L, kLoaded, "luaload.sse");
 }
 
 int setup_cb(lua_State* L) {

@@ -13,6 +13,7 @@
 
 #include "bindings/worker_runtime.hpp"
 #include "engine/http/client.hpp"
+#include "engine/http/sse_parser.hpp"
 #include "engine/metrics/registry.hpp"
 #include "engine/schedule/vu.hpp"
 
@@ -202,6 +203,11 @@ void* iteration_done_sentinel();
 inline WorkerRuntime::Impl& impl_of(lua_State* L) {
   return *static_cast<WorkerRuntime::Impl*>(lua_touserdata(L, lua_upvalueindex(1)));
 }
+
+// The `luaload.sse` module table, pushed on the stack (sse.cpp); SSE events as Lua tables.
+void open_sse(lua_State* L);
+void push_sse_event(lua_State* L, const engine::http::SseEvent& event);
+void push_sse_events(lua_State* L, const std::vector<engine::http::SseEvent>& events);
 
 // Pushes a luaload.Response owning `response` (response.cpp).
 void push_response(lua_State* L, WorkerRuntime::Impl& impl, engine::http::Response&& response);
