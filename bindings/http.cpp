@@ -23,28 +23,14 @@ constexpr int kTimeout = 6;
 constexpr int kRedirects = 7;
 constexpr int kTags = 8;
 
-void set_default_tag(engine::metrics::Tags& tags, const char* key, std::string value) {
-  for (const auto& tag : tags) {
-    if (tag.first == key) {
-      return;  // the script's own tag wins, like params.tags.name over the URL
-    }
-  }
-  tags.emplace_back(key, std::move(value));
-}
-
 bool expected_status(int status) { return status >= 200 && status <= 399; }
 
-// One sample set per exchange (each redirect hop is its own), with one interned tag set.
-void record_exchange(engine::metrics::Registry& registry, const Exchange& exchange, engine::metrics::Tags tags) {
+// One sample set per exchange (each redirect hop is its own).
+void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base) {
+  auto& registry = impl.registry();
   const bool expected = expected_status(exchange.status);
-  set_default_tag(tags, "method", exchange.method);
-  set_default_tag(tags, "name", exchange.url);
-  set_default_tag(tags, "status", std::to_string(exchange.status));
-  set_default_tag(tags, "expected_response", expected ? "true" : "false");
-  if (exchange.error_code != engine::http::ErrorCode::None) {
-    set_default_tag(tags, "error_code", std::to_string(static_cast<uint32_t>(exchange.error_code)));
-  }
-  const auto id = registry.intern(std::move(tags));
+  const auto id = impl.request_tags().exchange(base, exchange.method, exchange.url, exchange.status,
+                                               static_cast<uint32_t>(exchange.error_code));
   const auto& t = exchange.timing;
   registry.add(builtin::kHttpReqs, id, 1);
   registry.add(builtin::kHttpReqFailed, id, expected ? 0 : 1);
@@ -59,16 +45,16 @@ void record_exchange(engine::metrics::Registry& registry, const Exchange& exchan
   registry.add(builtin::kDataReceived, id, static_cast<double>(exchange.bytes_received));
 }
 
-void on_response(WorkerRuntime::Impl& impl, VuHandle handle, const engine::metrics::Tags& tags,
+void on_response(WorkerRuntime::Impl& impl, VuHandle handle, engine::metrics::TagSetId tags,
                  engine::http::Response&& response) {
   VuState* vu = impl.find(handle);
   if (vu == nullptr) {
     return;  // interrupted or destroyed meanwhile: a cancelled request is not a sample
   }
   for (const Exchange& hop : response.redirects) {
-    record_exchange(impl.registry(), hop, tags);
+    record_exchange(impl, hop, tags);
   }
-  record_exchange(impl.registry(), response.final, tags);
+  record_exchange(impl, response.final, tags);
   vu->pending = PendingKind::None;
   lua_settop(vu->thread, 0);
   push_response(vu->thread, impl, std::move(response));
@@ -120,13 +106,16 @@ int l_http_request(lua_State* L) {
   lua_settop(L, kTags);
   VuState& vu = impl.require_vu(L, api);
   engine::http::Request request = read_request(L, api, impl.config());
-  engine::metrics::Tags tags = impl.base_tags(vu, L, lua_istable(L, kTags) ? kTags : 0);
+  // Most requests carry no tags of their own: their base tag set is found without building a tag list.
+  const engine::metrics::TagSetId tags =
+      lua_istable(L, kTags) ? impl.registry().intern(impl.base_tags(vu, L, kTags))
+                            : impl.request_tags().defaults(vu.group_path, vu.context.scenario);
 
   auto& client = impl.client_for(vu);
   const VuHandle handle = vu.handle();
   auto* runtime = &impl;
   vu.pending_request =
-      client.send(std::move(request), [runtime, handle, tags = std::move(tags)](engine::http::Response&& response) {
+      client.send(std::move(request), [runtime, handle, tags](engine::http::Response&& response) {
         on_response(*runtime, handle, tags, std::move(response));
       });
   vu.pending = PendingKind::Http;

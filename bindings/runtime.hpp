@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bindings/request_tags.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/http/client.hpp"
 #include "engine/http/sse_parser.hpp"
@@ -123,6 +124,7 @@ class WorkerRuntime::Impl {
   uv_loop_t* loop() { return loop_; }
   const RuntimeConfig& config() const { return config_; }
   engine::metrics::Registry& registry() { return registry_; }
+  RequestTags& request_tags() { return request_tags_; }
   engine::http::Client& client_for(VuState& vu);
   void set_setup_data(std::string json) { setup_json_ = std::move(json); }
   bool has_function(VuState& vu, const char* name);
@@ -162,6 +164,7 @@ class WorkerRuntime::Impl {
   RuntimeConfig config_;
   lua_State* L_ = nullptr;
   engine::metrics::Registry registry_;
+  RequestTags request_tags_{registry_};
   std::unique_ptr<engine::tls::ClientContext> tls_;
   std::unique_ptr<engine::net::DnsCache> dns_;
   std::vector<char> read_buffer_;

@@ -71,6 +71,9 @@ class Client::Impl final : public ConnectionOwner {
   void maybe_closed();
 
   ClientEnvironment env_;
+  // A VU mostly requests the same few URLs over and over; parsing one costs more than copying the result.
+  std::string last_url_text_;
+  std::optional<Url> last_url_;
   std::vector<char> own_read_buffer_;
   net::DeferredQueue deferred_;
   RequestId next_id_ = 1;
@@ -109,7 +112,11 @@ Client::RequestId Client::Impl::send(Request request, Completion done) {
                         ? core::mono_now_ns() + static_cast<int64_t>(op->request.timeout_s * 1e9)
                         : 0;
   ops_.emplace(op->id, op);
-  auto url = parse_url(op->request.url);
+  if (op->request.url != last_url_text_ || last_url_text_.empty()) {
+    last_url_text_ = op->request.url;
+    last_url_ = parse_url(last_url_text_);
+  }
+  const std::optional<Url>& url = last_url_;
   op->current = Exchange{};
   op->current.method = op->request.method;
   op->current.url = op->request.url;
@@ -117,7 +124,7 @@ Client::RequestId Client::Impl::send(Request request, Completion done) {
     fail_later(op, ErrorCode::InvalidUrl, "invalid URL: " + op->request.url);
     return op->id;
   }
-  op->url = std::move(*url);
+  op->url = *url;
   start_hop(op, true);
   return op->id;
 }

@@ -102,9 +102,6 @@ bool configure(SSL_CTX* ctx, const ClientOptions& options, std::string* error) {
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION);
   SSL_CTX_set_verify(ctx, options.verify_peer ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, on_verify_cb);
-  if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-    ERR_clear_error();  // No system store is not fatal: --ca may be all the user needs.
-  }
   if (!options.ca_file.empty() && SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1) {
     *error = "cannot load CA file '" + options.ca_file + "': " + openssl_reason();
     return false;
@@ -133,7 +130,16 @@ ClientContext::Impl::~Impl() {
   SSL_CTX_free(ctx_);
 }
 
+void ClientContext::Impl::load_system_store_once() {
+  if (system_store_loaded_ || !verify_peer_) return;
+  system_store_loaded_ = true;
+  if (SSL_CTX_set_default_verify_paths(ctx_) != 1) {
+    ERR_clear_error();  // No system store is not fatal: --ca may be all the user needs.
+  }
+}
+
 SSL* ClientContext::Impl::new_ssl(SslLink* link) {
+  load_system_store_once();
   SSL* ssl = SSL_new(ctx_);
   LUALOAD_CHECK(ssl != nullptr, "SSL_new failed");
   SSL_set_ex_data(ssl, link_index(), link);

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: MIT
+#include "bindings/request_tags.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace luaload::bindings {
+namespace {
+
+using engine::metrics::Registry;
+using engine::metrics::Tags;
+
+TEST(RequestTagsTest, AnExchangeCarriesTheRequestDefaultsAndItsOwnTags) {
+  Registry registry;
+  RequestTags tags(registry);
+  const auto base = tags.defaults("::login", "default");
+  const auto id = tags.exchange(base, "GET", "http://127.0.0.1/a", 200, 0);
+  const Tags expected{{"expected_response", "true"}, {"group", "::login"},  {"method", "GET"},
+                      {"name", "http://127.0.0.1/a"}, {"scenario", "default"}, {"status", "200"}};
+  EXPECT_EQ(registry.tags(id), expected);
+}
+
+TEST(RequestTagsTest, TheSameShapeGivesTheSameTagSetAsInterningTheFullList) {
+  Registry registry;
+  RequestTags tags(registry);
+  const auto first = tags.exchange(tags.defaults("", "s"), "POST", "http://h/x", 503, 0);
+  const auto again = tags.exchange(tags.defaults("", "s"), "POST", "http://h/x", 503, 0);
+  const auto interned = registry.intern({{"group", ""},
+                                         {"scenario", "s"},
+                                         {"method", "POST"},
+                                         {"name", "http://h/x"},
+                                         {"status", "503"},
+                                         {"expected_response", "false"}});
+  EXPECT_EQ(first, again);
+  EXPECT_EQ(first, interned);
+}
+
+TEST(RequestTagsTest, StatusMethodUrlAndErrorCodeEachMakeADifferentTagSet) {
+  Registry registry;
+  RequestTags tags(registry);
+  const auto base = tags.defaults("", "");
+  const auto ok = tags.exchange(base, "GET", "http://h/", 200, 0);
+  EXPECT_NE(ok, tags.exchange(base, "GET", "http://h/", 404, 0));
+  EXPECT_NE(ok, tags.exchange(base, "HEAD", "http://h/", 200, 0));
+  EXPECT_NE(ok, tags.exchange(base, "GET", "http://h/b", 200, 0));
+  const auto failed = tags.exchange(base, "GET", "http://h/", 0, 1212);
+  const Tags& failed_tags = registry.tags(failed);
+  EXPECT_NE(std::find(failed_tags.begin(), failed_tags.end(), engine::metrics::Tag{"error_code", "1212"}),
+            failed_tags.end());
+}
+
+TEST(RequestTagsTest, TheScriptsOwnTagsWinOverTheDefaults) {
+  Registry registry;
+  RequestTags tags(registry);
+  const auto base = registry.intern({{"name", "item"}, {"group", ""}, {"status", "custom"}});
+  const auto id = tags.exchange(base, "GET", "http://h/item/42", 200, 0);
+  const Tags expected{{"expected_response", "true"}, {"group", ""}, {"method", "GET"}, {"name", "item"},
+                      {"status", "custom"}};
+  EXPECT_EQ(registry.tags(id), expected);
+}
+
+TEST(RequestTagsTest, UrlsThatDifferOnlyAfterAnEmbeddedSeparatorStayDistinct) {
+  Registry registry;
+  RequestTags tags(registry);
+  const auto base = tags.defaults("", "");
+  EXPECT_NE(tags.exchange(base, "GET", "http://h/a", 200, 0), tags.exchange(base, "GETh", "ttp://h/a", 200, 0));
+}
+
+}  // namespace
+}  // namespace luaload::bindings
