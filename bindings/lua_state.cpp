@@ -13,7 +13,7 @@ namespace {
 
 // Runs lua/<name>.lua with the `nargs` values on top of the stack as its arguments, leaving `nresults`.
 // Called inside lua_cpcall, so errors are caught there.
-void run_embedded(lua_State* L, const char* name, int nargs, int nresults) {
+void load_embedded(lua_State* L, const char* name) {
   const std::string_view code = embedded_lua(name);
   if (code.empty()) {
     luaL_error(L, "embedded Lua module %s is missing", name);
@@ -22,8 +22,22 @@ void run_embedded(lua_State* L, const char* name, int nargs, int nresults) {
   if (luaL_loadbuffer(L, code.data(), code.size(), chunkname.c_str()) != 0) {
     lua_error(L);
   }
+}
+
+void run_embedded(lua_State* L, const char* name, int nargs, int nresults) {
+  load_embedded(L, name);
   lua_insert(L, -(nargs + 1));
   lua_call(L, nargs, nresults);
+}
+
+// lua/<name>.lua becomes package.preload[module]: it runs on the first require(module), so a module's metrics
+// exist only in scripts that use it.
+void preload_embedded(lua_State* L, const char* name, const char* module) {
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "preload");
+  load_embedded(L, name);
+  lua_setfield(L, -2, module);
+  lua_pop(L, 2);
 }
 
 int ref_field(lua_State* L, int table, const char* field) {
@@ -85,6 +99,8 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
 
   open_sse(L);
   lua_setfield(L, kLoaded, "luaload.sse");
+
+  preload_embedded(L, "mcp", "luaload.mcp");
 }
 
 int setup_cb(lua_State* L) {
