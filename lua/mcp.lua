@@ -7,11 +7,12 @@
 -- {kind = "http" | "jsonrpc" | "tool" | "session_lost" | "protocol", method, message, ...}; tools/call results
 -- with isError = true come back as the result AND an err of kind "tool". Script misuse raises.
 local http = require("luaload.http")
+local sse = require("luaload.sse")
 local ll = require("luaload")
 
 local json = ll.json
 local type, pairs, ipairs, tostring, setmetatable, error, pcall = type, pairs, ipairs, tostring, setmetatable, error, pcall
-local format, lower, find, gsub, match, sub = string.format, string.lower, string.find, string.gsub, string.match, string.sub
+local format, lower, find = string.format, string.lower, string.find
 local concat = table.concat
 
 local M = {}
@@ -44,7 +45,8 @@ Error.__tostring = function(e)
   if e.kind == "http" and e.status ~= 0 then
     return format("mcp %s: HTTP %d: %s", where, e.status, tostring(e.message))
   end
-  return format("mcp %s: %s: %s", where, e.kind, tostring(e.message))
+  local labels = { http = "HTTP error", tool = "tool error", session_lost = "session lost", protocol = "protocol error" }
+  return format("mcp %s: %s: %s", where, labels[e.kind] or e.kind, tostring(e.message))
 end
 
 local function new_error(kind, method, fields)
@@ -52,44 +54,19 @@ local function new_error(kind, method, fields)
   return setmetatable(fields, Error)
 end
 
--- SSE -----------------------------------------------------------------------------------------------------------
-
--- The events of a complete text/event-stream body, per the WHATWG rules a buffered body needs: LF, CRLF or CR line
--- ends, comments, multi-line data; an event without data is not dispatched, nor is an unterminated last one.
-local function parse_sse(body)
-  local events, data, event, id = {}, nil, nil, nil
-  body = gsub(gsub(body, "\r\n", "\n"), "\r", "\n")
-  for line in (body .. "\n"):gmatch("([^\n]*)\n") do
-    if line == "" then
-      if data ~= nil then
-        events[#events + 1] = { event = event or "message", data = data, id = id }
-      end
-      data, event = nil, nil
-    elseif sub(line, 1, 1) ~= ":" then
-      local field, colon, value = match(line, "^([^:]*)(:?)(.*)$")
-      if colon == ":" and sub(value, 1, 1) == " " then
-        value = sub(value, 2)
-      end
-      if field == "data" then
-        data = data and (data .. "\n" .. value) or value
-      elseif field == "event" then
-        event = value
-      elseif field == "id" then
-        id = value
-      end
-    end
-  end
-  return events
-end
-
-M.parse_sse = parse_sse
+-- Answers -------------------------------------------------------------------------------------------------------
 
 -- The JSON-RPC messages of a 2xx answer (JSON object, JSON array, or SSE events with non-empty data), or nil, err.
 local function messages_of(res, method)
   local content_type = lower(res.headers["Content-Type"] or "")
   local texts = {}
   if find(content_type, "text/event-stream", 1, true) then
-    for _, ev in ipairs(parse_sse(res.body)) do
+    local parser = sse.parser()
+    local ok, events = pcall(parser.feed, parser, res.body)
+    if not ok then
+      return nil, new_error("protocol", method, { status = res.status, message = tostring(events) })
+    end
+    for _, ev in ipairs(events) do
       if ev.data ~= "" then
         texts[#texts + 1] = ev.data
       end
