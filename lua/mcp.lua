@@ -168,13 +168,16 @@ local function headers_for(self, with_session)
   return headers
 end
 
+-- The HTTP response is kept as session.last_response, for checks and debugging.
 local function send(self, http_method, body, method, tool, call)
   local initializing = method == "initialize"
-  return http.request(http_method, self.url, body, {
+  local res = http.request(http_method, self.url, body, {
     headers = headers_for(self, not initializing),
     tags = tags_for(self, method, tool),
     timeout = call.timeout or self.opts.timeout,
   })
+  self.last_response = res
+  return res
 end
 
 -- 404 for a session we had, or 400 whose body talks about the session: the server no longer knows us.
@@ -212,7 +215,9 @@ local function answer_server_request(self, message)
   else
     reply.error = rpc_err or { code = -32601, message = "Method not found: " .. tostring(message.method) }
   end
+  local answered = self.last_response
   send(self, "POST", json.encode(reply), "response", nil, {})
+  self.last_response = answered
 end
 
 local function deliver(self, call, message, notes)
@@ -490,8 +495,7 @@ function Session:close()
   end
   local res
   if self.id ~= nil then
-    res = http.request("DELETE", self.url, nil, { headers = headers_for(self, true), tags = tags_for(self, "close"),
-      timeout = self.opts.timeout })
+    res = send(self, "DELETE", nil, "close", nil, {})
   end
   self.closed, self.id = true, nil
   if res == nil then
