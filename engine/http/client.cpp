@@ -34,6 +34,9 @@ struct Op {
   Client::RequestId id = 0;
   Request request;
   Client::Completion done;
+  Client::StreamCallbacks stream;
+  bool streaming = false;
+  bool head_delivered = false;
   Url url;
   Response response;
   Exchange current;
@@ -51,15 +54,21 @@ class Client::Impl final : public ConnectionOwner {
   }
   ~Impl() override { LUALOAD_CHECK(closed_, "Client destroyed before close() completed"); }
 
-  RequestId send(Request request, Completion done);
+  RequestId send(Request request, Completion done, StreamCallbacks* stream = nullptr);
   void cancel(RequestId id);
+  void pause(RequestId id);
+  void resume(RequestId id);
+  void stop(RequestId id);
   void close(std::function<void()> on_closed);
   size_t open_connections() const { return connections_.size(); }
 
   void on_exchange_complete(Connection* connection, const Job& job) override;
   void on_connection_closed(Connection* connection, const Job* failed_job) override;
+  bool on_stream_head(Connection* connection, const Job& job) override;
+  void on_stream_body(Connection* connection, const Job& job, std::string_view data) override;
 
  private:
+  Connection* running_connection(RequestId id);
   Op* acquire_op();
   void start_hop(Op* op, bool allow_reuse);
   Connection* take_connection(const Url& url, bool allow_reuse);
@@ -98,17 +107,20 @@ Op* Client::Impl::acquire_op() {
   return op;
 }
 
-Client::RequestId Client::Impl::send(Request request, Completion done) {
+Client::RequestId Client::Impl::send(Request request, Completion done, StreamCallbacks* stream) {
   LUALOAD_CHECK(!closing_, "Client::send after close()");
   Op* op = acquire_op();
   op->id = next_id_++;
   op->request = std::move(request);
   op->done = std::move(done);
+  op->streaming = stream != nullptr;
+  op->stream = stream != nullptr ? std::move(*stream) : StreamCallbacks{};
+  op->head_delivered = false;
   op->response = Response{};
   op->redirects = 0;
   op->retried = false;
   op->connection = nullptr;
-  op->deadline_ns = op->request.timeout_s > 0
+  op->deadline_ns = op->request.timeout_s > 0 && op->request.idle_timeout_s <= 0
                         ? core::mono_now_ns() + static_cast<int64_t>(op->request.timeout_s * 1e9)
                         : 0;
   ops_.emplace(op->id, op);
@@ -147,6 +159,9 @@ void Client::Impl::start_hop(Op* op, bool allow_reuse) {
   job.record = &op->current;
   job.start_ns = core::mono_now_ns();
   job.deadline_ns = op->deadline_ns;
+  job.idle_timeout_ms =
+      op->request.idle_timeout_s > 0 ? static_cast<uint64_t>(std::max(1.0, op->request.idle_timeout_s * 1000.0)) : 0;
+  job.stream = op->streaming;
   job.context = op;
   connection->start(job);
 }
@@ -213,6 +228,24 @@ void Client::Impl::on_connection_closed(Connection* connection, const Job* faile
   maybe_closed();
 }
 
+bool Client::Impl::on_stream_head(Connection* connection, const Job& job) {
+  auto* op = static_cast<Op*>(job.context);
+  // A redirect that will be followed is an ordinary hop; its (small) body is read and dropped as usual.
+  if (is_redirect(op->current.status) && op->request.max_redirects > 0 &&
+      find_header(op->response.headers, "location") != nullptr) {
+    return false;
+  }
+  if (!connection->tls_version().empty()) op->response.tls_version = connection->tls_version();
+  op->head_delivered = true;
+  if (op->stream.on_headers) op->stream.on_headers(op->response, op->current);
+  return true;
+}
+
+void Client::Impl::on_stream_body(Connection* connection, const Job& job, std::string_view data) {
+  auto* op = static_cast<Op*>(job.context);
+  if (op->stream.on_body) op->stream.on_body(data);
+}
+
 void Client::Impl::finish_hop(Op* op) {
   if (is_redirect(op->current.status) && follow_redirect(op)) return;
   complete(op);
@@ -260,6 +293,7 @@ void Client::Impl::complete(Op* op) {
   Completion done = std::move(op->done);
   ops_.erase(op->id);
   op->done = nullptr;
+  op->stream = StreamCallbacks{};
   free_ops_.push_back(op);
   done(std::move(response));
 }
@@ -268,6 +302,29 @@ void Client::Impl::cancel(RequestId id) {
   auto it = ops_.find(id);
   if (it == ops_.end() || it->second->connection == nullptr) return;  // done, or already completing
   it->second->connection->abort(ErrorCode::Cancelled, "request cancelled");
+}
+
+Connection* Client::Impl::running_connection(RequestId id) {
+  auto it = ops_.find(id);
+  return it == ops_.end() ? nullptr : it->second->connection;
+}
+
+void Client::Impl::pause(RequestId id) {
+  if (Connection* connection = running_connection(id)) connection->pause_reading();
+}
+
+void Client::Impl::resume(RequestId id) {
+  if (Connection* connection = running_connection(id)) connection->resume_reading();
+}
+
+void Client::Impl::stop(RequestId id) {
+  auto it = ops_.find(id);
+  if (it == ops_.end() || it->second->connection == nullptr) return;
+  if (it->second->head_delivered) {
+    it->second->connection->stop_stream();
+  } else {
+    it->second->connection->abort(ErrorCode::Cancelled, "request cancelled");
+  }
 }
 
 void Client::Impl::close(std::function<void()> on_closed) {
@@ -296,7 +353,13 @@ void Client::Impl::maybe_closed() {
 Client::Client(const ClientEnvironment& env) : impl_(std::make_unique<Impl>(env)) {}
 Client::~Client() = default;
 Client::RequestId Client::send(Request request, Completion done) { return impl_->send(std::move(request), std::move(done)); }
+Client::RequestId Client::stream(Request request, StreamCallbacks callbacks, Completion done) {
+  return impl_->send(std::move(request), std::move(done), &callbacks);
+}
 void Client::cancel(RequestId id) { impl_->cancel(id); }
+void Client::pause(RequestId id) { impl_->pause(id); }
+void Client::resume(RequestId id) { impl_->resume(id); }
+void Client::stop(RequestId id) { impl_->stop(id); }
 void Client::close(std::function<void()> on_closed) { impl_->close(std::move(on_closed)); }
 size_t Client::open_connections() const { return impl_->open_connections(); }
 

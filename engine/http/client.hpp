@@ -40,13 +40,35 @@ class Client {
   using RequestId = uint64_t;
   using Completion = std::function<void(Response&&)>;
 
+  // The streaming mode of a request: the final response's body is handed over in pieces instead of being
+  // buffered (and is not limited by max_response_body_bytes). Both run on the loop from inside the socket read
+  // callback, never from inside stream(); they must not call into this Client except pause(). A redirect hop that
+  // is followed is not streamed; when the final response arrives without on_headers (a failure before it, or a
+  // redirect that could not be followed) the completion's Response carries whatever was received, body included.
+  struct StreamCallbacks {
+    // At most once: the final response's head. `exchange` has the status and the timing up to the head.
+    std::function<void(const Response& head, const Exchange& exchange)> on_headers;
+    // Each body piece, in order, after on_headers; `data` is valid only during the call.
+    std::function<void(std::string_view data)> on_body;
+  };
+
   explicit Client(const ClientEnvironment& env);
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
   ~Client();
 
   RequestId send(Request request, Completion done);
+  // Like send(), with the body streamed. `done` runs exactly once, when the body ended, failed or was stopped;
+  // its Response has an empty body once on_headers ran.
+  RequestId stream(Request request, StreamCallbacks callbacks, Completion done);
   void cancel(RequestId id);
+  // Streams: stop and restart reading the socket (backpressure: the peer is slowed down by TCP flow control). The
+  // idle timeout does not run while paused. No-ops for a finished or unknown id.
+  void pause(RequestId id);
+  void resume(RequestId id);
+  // Ends a stream early. After on_headers: its connection is discarded and `done` gets a Response without error
+  // (status kept); before: like cancel(). Later, on the loop, never inside stop().
+  void stop(RequestId id);
 
   // Cancels in-flight requests, closes every connection; on_closed runs from the last close callback (on a later
   // loop turn even if nothing was open).

@@ -89,6 +89,8 @@ void Connection::start(const Job& job) {
   retryable_ = false;
   response_done_ = false;
   response_started_ = false;
+  streamed_ = false;
+  paused_ = false;
   extra_bytes_ = false;
   first_byte_ns_ = write_done_ns_ = 0;
   arm_timer();
@@ -101,6 +103,10 @@ void Connection::start(const Job& job) {
 }
 
 void Connection::arm_timer() {
+  if (job_.idle_timeout_ms > 0) {
+    uv_timer_start(&timer_, Cb::on_timer, job_.idle_timeout_ms, 0);
+    return;
+  }
   if (job_.deadline_ns == 0) return;
   int64_t left_ns = job_.deadline_ns - core::mono_now_ns();
   uint64_t left_ms = left_ns > 0 ? static_cast<uint64_t>((left_ns + 999'999) / 1'000'000) : 0;
@@ -160,7 +166,7 @@ void Connection::begin_request() {
   head_.clear();
   write_request_head(job_.method, *job_.url, *job_.headers, job_.body, &head_);
   job_.record->bytes_sent = head_.size() + job_.body.size();
-  parser_.begin(job_.limits, job_.method == "HEAD", job_.response);
+  parser_.begin(job_.limits, job_.method == "HEAD", job_.response, job_.stream ? this : nullptr);
   write_pending_ = true;
   if (tls_) {
     write_tls();
@@ -199,6 +205,7 @@ void Connection::on_read(ssize_t nread, const char* data) {
     on_eof_or_error(nread);
     return;
   }
+  if (has_job_ && job_.idle_timeout_ms > 0) arm_timer();  // any byte, even TLS overhead, shows the peer is alive
   if (tls_) {
     on_tls_bytes(data, static_cast<size_t>(nread));
     return;
@@ -248,12 +255,8 @@ void Connection::on_eof_or_error(ssize_t nread) {
   fail(ErrorCode::ConnectionClosedEarly, "server closed the connection before the response was complete", retry);
 }
 
-void Connection::on_response_complete() {
-  uv_timer_stop(&timer_);
-  response_done_ = true;
-  int64_t now = core::mono_now_ns();
+void Connection::record_timing(int64_t now) {
   Exchange& record = *job_.record;
-  record.status = parser_.status();
   // A server may answer before it has read the whole request (e.g. 413): waiting then counts from the first byte.
   int64_t first = std::max(first_byte_ns_, write_start_ns_);
   int64_t sent = std::min(write_pending_ ? now : write_done_ns_, first);
@@ -261,6 +264,28 @@ void Connection::on_response_complete() {
   record.timing.waiting_ms = ms_between(sent, first);
   record.timing.receiving_ms = ms_between(first, now);
   record.timing.duration_ms = record.timing.sending_ms + record.timing.waiting_ms + record.timing.receiving_ms;
+}
+
+// A streamed exchange is timed to its response head: the body may last as long as the stream is open.
+bool Connection::on_head(int status) {
+  job_.record->status = status;
+  record_timing(core::mono_now_ns());
+  streamed_ = owner_->on_stream_head(this, job_);
+  return streamed_;
+}
+
+void Connection::on_body(const char* data, size_t size) { owner_->on_stream_body(this, job_, {data, size}); }
+
+void Connection::on_response_complete() {
+  uv_timer_stop(&timer_);
+  response_done_ = true;
+  job_.record->status = parser_.status();
+  if (!streamed_) record_timing(core::mono_now_ns());
+  if (paused_) {
+    // Paused by the last body piece of this very response: an idle connection must keep reading.
+    paused_ = false;
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
+  }
   if (write_pending_) {
     // The request body is still being written from the caller's buffer: only the close callback, after libuv has
     // cancelled that write, may hand the job back.
@@ -279,7 +304,31 @@ void Connection::on_response_complete() {
 }
 
 void Connection::on_timeout() {
+  if (job_.idle_timeout_ms > 0) {
+    fail(ErrorCode::RequestTimeout, "idle timeout: no data for " + std::to_string(job_.idle_timeout_ms) + " ms");
+    return;
+  }
   fail(ErrorCode::RequestTimeout, "request timeout");
+}
+
+void Connection::pause_reading() {
+  if (paused_ || state_ != State::Active) return;
+  paused_ = true;
+  uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+  if (job_.idle_timeout_ms > 0) uv_timer_stop(&timer_);
+}
+
+void Connection::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  if (state_ != State::Active) return;
+  uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
+  if (job_.idle_timeout_ms > 0) arm_timer();
+}
+
+void Connection::stop_stream() {
+  if (state_ == State::Closing || !has_job_) return;
+  close_handles();
 }
 
 void Connection::abort(ErrorCode code, std::string detail) {

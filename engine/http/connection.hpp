@@ -34,6 +34,8 @@ struct Job {
   Exchange* record = nullptr;    // status, timing, bytes, error land here
   int64_t start_ns = 0;          // when the hop began: the start of "blocked"
   int64_t deadline_ns = 0;       // request timeout (monotonic); 0 for none
+  uint64_t idle_timeout_ms = 0;  // > 0: inactivity timeout instead of the deadline, restarted on every read
+  bool stream = false;           // offer the final response's body to on_stream_head/on_stream_body
   void* context = nullptr;       // the owner's, untouched
 };
 
@@ -46,6 +48,10 @@ class ConnectionOwner {
   // Every handle is closed. If a job was running it failed (record has the error); retryable() says whether it may
   // be sent again on a fresh connection. The owner deletes the connection after this.
   virtual void on_connection_closed(Connection* connection, const Job* failed_job) = 0;
+  // Streaming jobs only, from inside the read callback. A non-1xx response head arrived (status and timing are in
+  // the record, headers in the response); return true to get its body through on_stream_body instead of buffered.
+  virtual bool on_stream_head(Connection* connection, const Job& job) { return false; }
+  virtual void on_stream_body(Connection* connection, const Job& job, std::string_view data) {}
 };
 
 // One HTTP/1.1 connection (TCP, optionally TLS) to one origin: resolves, connects, handshakes, writes requests,
@@ -53,7 +59,7 @@ class ConnectionOwner {
 //
 // States: Fresh -> Resolving -> Connecting -> Handshaking (https) -> Active <-> Idle; any -> Closing -> Closed.
 // Threading: loop thread only. Owned by the Client; deleted by it from on_connection_closed.
-class Connection {
+class Connection final : private ResponseParser::Listener {
  public:
   enum class State { Fresh, Resolving, Connecting, Handshaking, Active, Idle, Closing };
 
@@ -73,6 +79,13 @@ class Connection {
   bool retryable() const { return retryable_; }
   const std::string& tls_version() const { return tls_version_; }
 
+  // Streams: stop/restart reading the socket (backpressure); the idle timer is off while paused. Any state.
+  void pause_reading();
+  void resume_reading();
+  // Ends a streamed job early without an error: the connection is closed (the rest of the body is unread) and the
+  // owner gets on_connection_closed with the job and its record as it was. No-op once closing.
+  void stop_stream();
+
  private:
   friend struct ConnectionCallbacks;
 
@@ -88,6 +101,9 @@ class Connection {
   void on_response_bytes(const char* data, size_t size);
   void on_response_complete();
   void on_timeout();
+  bool on_head(int status) override;
+  void on_body(const char* data, size_t size) override;
+  void record_timing(int64_t now);
   void fail(ErrorCode code, std::string detail, bool retryable = false);
   void close_handles();
   void on_handle_closed();
@@ -115,6 +131,8 @@ class Connection {
   bool write_pending_ = false;
   bool response_done_ = false;
   bool response_started_ = false;
+  bool streamed_ = false;  // the owner took this job's body in pieces
+  bool paused_ = false;
   bool extra_bytes_ = false;  // the server sent more than the response: the stream cannot be trusted for reuse
   int pending_writes_ = 0;  // uv_write requests in flight (several with TLS)
   int handles_open_ = 0;

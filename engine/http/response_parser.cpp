@@ -27,9 +27,11 @@ ResponseParser::ResponseParser() {
   parser_.data = this;
 }
 
-void ResponseParser::begin(const RequestLimits& limits, bool head_request, Response* out) {
+void ResponseParser::begin(const RequestLimits& limits, bool head_request, Response* out, Listener* listener) {
   llhttp_reset(&parser_);
   out_ = out;
+  listener_ = listener;
+  streaming_ = false;
   limits_ = limits;
   head_request_ = head_request;
   complete_ = false;
@@ -92,9 +94,11 @@ int ResponseParser::on_headers_complete_cb(llhttp_t* parser) {
   auto* self = self_of(parser);
   self->status_ = parser->status_code;
   if (parser->status_code / 100 == 1) return 0;  // interim: llhttp parses it as a bodyless message
+  self->streaming_ = self->listener_ != nullptr && self->listener_->on_head(parser->status_code);
   // RFC 9110: these never have a body, whatever Content-Length says (a 304 repeats the cached entity's length).
   if (self->head_request_ || parser->status_code == 204 || parser->status_code == 304) return 1;
   uint64_t length = parser->content_length;
+  if (self->streaming_) return 0;
   if ((parser->flags & F_CONTENT_LENGTH) != 0 && length > self->limits_.max_response_body_bytes) {
     self->error_code_ = ErrorCode::ResponseBodyTooLarge;
     self->error_ = "response body of " + std::to_string(length) + " bytes exceeds the limit";
@@ -106,6 +110,10 @@ int ResponseParser::on_headers_complete_cb(llhttp_t* parser) {
 
 int ResponseParser::on_body_cb(llhttp_t* parser, const char* at, size_t length) {
   auto* self = self_of(parser);
+  if (self->streaming_) {
+    self->listener_->on_body(at, length);
+    return 0;
+  }
   std::string& body = self->out_->body;
   if (body.size() + length > self->limits_.max_response_body_bytes) {
     self->error_code_ = ErrorCode::ResponseBodyTooLarge;
@@ -129,11 +137,11 @@ int ResponseParser::on_message_complete_cb(llhttp_t* parser) {
 ResponseParser::State ResponseParser::feed(const char* data, size_t size) {
   llhttp_errno_t rc = llhttp_execute(&parser_, data, size);
   if (rc == HPE_OK) {
-    consumed_ += size;
+    consumed_ = size;
     return State::Incomplete;
   }
   if (rc == HPE_PAUSED && complete_) {
-    consumed_ += static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
+    consumed_ = static_cast<size_t>(llhttp_get_error_pos(&parser_) - data);
     return State::Complete;
   }
   if (error_code_ != ErrorCode::None) return State::Failed;

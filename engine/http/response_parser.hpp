@@ -21,12 +21,23 @@ class ResponseParser {
  public:
   enum class State { Incomplete, Complete, Failed };
 
+  // Lets a streaming exchange take the body in pieces instead of Response::body. Called from inside feed().
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    // The final (non-1xx) response's status and headers are in the Response. Return true to receive its body
+    // through on_body (then neither buffered nor limited by max_response_body_bytes), false to buffer it.
+    virtual bool on_head(int status) = 0;
+    virtual void on_body(const char* data, size_t size) = 0;
+  };
+
   ResponseParser();
   ResponseParser(const ResponseParser&) = delete;
   ResponseParser& operator=(const ResponseParser&) = delete;
 
-  void begin(const RequestLimits& limits, bool head_request, Response* out);
-  // Parses data. After Complete, consumed() < size means the server sent bytes beyond this response.
+  void begin(const RequestLimits& limits, bool head_request, Response* out, Listener* listener = nullptr);
+  // Parses data. consumed() is how much of this call's data was used: after Complete, consumed() < size means the
+  // server sent bytes beyond this response.
   State feed(const char* data, size_t size);
   State finish();
 
@@ -52,6 +63,8 @@ class ResponseParser {
 
   llhttp_t parser_{};
   Response* out_ = nullptr;
+  Listener* listener_ = nullptr;
+  bool streaming_ = false;  // the listener took this response's body
   RequestLimits limits_;
   bool head_request_ = false;
   bool in_value_ = false;  // the last header callback was a value: the next field starts a new header

@@ -28,6 +28,9 @@ struct Request {
   Headers headers;  // Host, Content-Length, User-Agent are added when absent
   std::string body;
   double timeout_s = 60.0;  // whole request, including redirects; <= 0 means none
+  // > 0: fail with RequestTimeout when no byte arrives for this long (the timer restarts on every read and is off
+  // while a stream is paused). Replaces timeout_s when set; meant for streams, which have no overall deadline.
+  double idle_timeout_s = 0;
   int max_redirects = 10;   // 0: return the 3xx response as it is
   RequestLimits limits;
 };

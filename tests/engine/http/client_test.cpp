@@ -52,6 +52,13 @@ TEST_F(ClientTest, KeepAliveReusesOneConnectionForSequentialRequests) {
   EXPECT_EQ(client().open_connections(), 1u);
 }
 
+TEST_F(ClientTest, AResponseArrivingInSeveralReadsLeavesAReusableConnection) {
+  auto& srv = server({{.bytes = http_response(200, std::string(40, 'a')), .drip_bytes = 16, .drip_interval_ms = 2}});
+  EXPECT_EQ(get(srv.url("/1")).body, std::string(40, 'a'));
+  EXPECT_EQ(get(srv.url("/2")).body, std::string(40, 'a'));
+  EXPECT_EQ(srv.accepts(), 1u);
+}
+
 TEST_F(ClientTest, ConnectionCloseResponseIsNotReused) {
   auto& srv = server({{.bytes = http_response(200, "a", "Connection: close\r\n")}});
   EXPECT_EQ(get(srv.url()).final.status, 200);

@@ -156,5 +156,11 @@ TEST(ErrorCodeMessage, EveryCodeHasAFixedMessage) {
   }
 }
 
+TEST_F(ResponseParserTest, ConsumedCountsOnlyTheLastCallsBytes) {
+  ASSERT_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"), State::Incomplete);
+  ASSERT_EQ(parser_.feed("cd", 2), State::Complete);
+  EXPECT_EQ(parser_.consumed(), 2u);
+}
+
 }  // namespace
 }  // namespace luaload::engine::http
