@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 // core.http_request: the yielding half of the `luaload.http` module (lua/http.lua normalises the parameters).
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "bindings/runtime.hpp"
@@ -61,6 +65,20 @@ void on_response(WorkerRuntime::Impl& impl, VuHandle handle, engine::metrics::Ta
   impl.resume(*vu, 1);
 }
 
+bool is_token_char(unsigned char c) {
+  return std::isalnum(c) != 0 || std::strchr("!#$%&'*+-.^_`|~", c) != nullptr;
+}
+
+// A name or value that could end the header line would let a script's data rewrite the request.
+void check_header(lua_State* L, const char* api, std::string_view name, std::string_view value) {
+  if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) { return is_token_char(c); })) {
+    luaL_error(L, "%s: invalid header name '%s'", api, std::string(name).c_str());
+  }
+  if (value.find_first_of(std::string_view("\r\n\0", 3)) != std::string_view::npos) {
+    luaL_error(L, "%s: the value of header '%s' contains CR, LF or NUL", api, std::string(name).c_str());
+  }
+}
+
 void read_headers(lua_State* L, const char* api, engine::http::Headers* headers) {
   if (lua_isnil(L, kHeaders)) {
     return;
@@ -70,7 +88,11 @@ void read_headers(lua_State* L, const char* api, engine::http::Headers* headers)
     if (lua_type(L, -2) != LUA_TSTRING || !lua_isstring(L, -1)) {
       luaL_error(L, "%s: header names and values must be strings", api);
     }
-    headers->emplace_back(lua_tostring(L, -2), lua_tostring(L, -1));
+    size_t name_length = 0, value_length = 0;
+    const char* name = lua_tolstring(L, -2, &name_length);
+    const char* value = lua_tolstring(L, -1, &value_length);
+    check_header(L, api, {name, name_length}, {value, value_length});
+    headers->emplace_back(std::string(name, name_length), std::string(value, value_length));
     lua_pop(L, 1);
   }
 }

@@ -269,7 +269,11 @@ bool Client::Impl::follow_redirect(Op* op) {
     erase_headers(&op->request.headers, "content-type");
     erase_headers(&op->request.headers, "transfer-encoding");
   }
-  if (next->host != op->url.host) erase_headers(&op->request.headers, "authorization");
+  if (next->host != op->url.host) {
+    // Credentials are for the host they were given to, and a Host header naming it would misroute the request.
+    erase_headers(&op->request.headers, "authorization");
+    erase_headers(&op->request.headers, "host");
+  }
   op->response.redirects.push_back(std::move(op->current));
   op->url = std::move(*next);
   ++op->redirects;

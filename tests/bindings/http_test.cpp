@@ -180,6 +180,22 @@ TEST_F(HttpTest, HttpInsideUserCoroutineWorks) {
   expect_no_script_errors();
 }
 
+TEST_F(HttpTest, HeadersThatWouldSplitTheRequestAreRefusedWithAClearError) {
+  serve({respond(200, "never")}, R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default()
+      local ok, err = pcall(http.get, ll.env.URL, { headers = { ["X-Id"] = "1\r\nX-Injected: yes" } })
+      assert(not ok and err:find("http.get: the value of header 'X-Id' contains CR, LF or NUL", 1, true), err)
+      ok, err = pcall(http.get, ll.env.URL, { headers = { ["Bad Name"] = "1" } })
+      assert(not ok and err:find("http.get: invalid header name 'Bad Name'", 1, true), err)
+    end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+  EXPECT_EQ(server_->requests(), 0u);
+}
+
 TEST_F(HttpTest, InterruptCancelsAPendingRequest) {
   Reply silent;
   silent.action = Reply::Action::NeverAnswer;

@@ -90,5 +90,18 @@ TEST_F(ClientRedirectTest, RedirectToAnotherOriginOpensAConnectionThere) {
   EXPECT_EQ(client().open_connections(), 2u);
 }
 
+TEST_F(ClientRedirectTest, ARedirectToAnotherHostDropsTheCredentialsAndTheScriptsHostHeader) {
+  auto& srv = server({{.bytes = http_response(200, "ok")}});
+  auto& first = server({{.bytes = redirect(302, "http://localhost:" + std::to_string(srv.port()) + "/next")}});
+  Request request;
+  request.url = first.url("/start");
+  request.headers = {{"Authorization", "Bearer secret"}, {"Host", "api.example"}};
+  Response response = fetch(request);
+  EXPECT_EQ(response.final.status, 200);
+  const std::string head = srv.last_request_head();
+  EXPECT_EQ(head.find("Authorization"), std::string::npos) << head;
+  EXPECT_NE(head.find("Host: localhost:" + std::to_string(srv.port()) + "\r\n"), std::string::npos) << head;
+}
+
 }  // namespace
 }  // namespace luaload::engine::http
