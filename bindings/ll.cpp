@@ -147,6 +147,12 @@ int l_ll_metric_add(lua_State* L) {
   return 0;
 }
 
+// ll.now(): milliseconds on the engine's monotonic clock (for durations and token expiry, never wall time).
+int l_ll_now(lua_State* L) {
+  lua_pushnumber(L, static_cast<lua_Number>(core::mono_now_ns()) / 1e6);
+  return 1;
+}
+
 // core.vu_field(key): ll.vu.id / iteration / scenario of the running VU.
 int l_ll_vu_field(lua_State* L) {
   auto& impl = impl_of(L);
@@ -200,6 +206,7 @@ void open_ll(lua_State* L, WorkerRuntime::Impl* impl) {
       {"metric_define", l_ll_metric_define},
       {"metric_add", l_ll_metric_add},
       {"vu_field", l_ll_vu_field},
+      {"now", l_ll_now},
       {nullptr, nullptr},
   };
   lua_pushlightuserdata(L, impl);

@@ -2,6 +2,7 @@
 // A worker's Lua state: standard libraries, cjson, the embedded lua/ modules wired to the C++ bindings.
 #include <string>
 
+#include "bindings/crypto.hpp"
 #include "bindings/embedded_lua.hpp"
 #include "bindings/runtime.hpp"
 
@@ -101,6 +102,8 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   lua_setfield(L, kLoaded, "luaload.sse");
 
   preload_embedded(L, "mcp", "luaload.mcp");
+  open_helper_modules(L, kLoaded);
+  preload_embedded(L, "oauth", "luaload.oauth");
 }
 
 int setup_cb(lua_State* L) {

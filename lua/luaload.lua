@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- The `luaload` module: check, sleep, group, fail, abort, env, vu, metrics, json.
+-- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json.
 -- `core` holds the C++ functions (bindings/*.cpp); `vu` is lua/vu.lua.
 local core, json, vu = ...
 
@@ -12,6 +12,7 @@ M.json = { encode = json.encode, decode = json.decode, null = json.null }
 M.sleep = core.sleep
 M.abort = core.abort
 M.env = core.env
+M.now = core.now
 
 -- ll.vu.id / iteration / scenario describe the VU running the calling code.
 M.vu = setmetatable({}, {
