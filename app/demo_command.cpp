@@ -20,24 +20,32 @@ CLI::App* add_demo_command(CLI::App& root, DemoFlags& flags) {
   return demo;
 }
 
+namespace {
+
+// Tokens expire every few seconds, so a 20 s demo shows logins, refreshes and renewals in its summary.
+constexpr int64_t kDemoTokenTtlMs = 5'000;
+
+}  // namespace
+
 int run_demo(const DemoFlags& flags) {
   engine::target::TargetOptions options;
   options.threads = 1;
+  options.token_ttl_ms = kDemoTokenTtlMs;
   std::string error;
   auto target = engine::target::TargetServer::create(options, &error);
   if (!target) {
     std::fprintf(stderr, "luaload: cannot start the built-in target: %s\n", error.c_str());
     return kExitInvalidConfig;
   }
-  std::fprintf(stderr, "luaload demo: built-in target on %s, running examples/content_api.lua with %lld VUs for %s\n",
+  std::fprintf(stderr, "luaload demo: built-in target on %s, running examples/oauth_refresh.lua with %lld VUs for %s\n",
                target->url().c_str(), static_cast<long long>(flags.vus), flags.duration.c_str());
   RunFlags run;
-  run.script = "examples/content_api.lua";
+  run.script = "examples/oauth_refresh.lua";
   run.vus = flags.vus;
   run.duration = flags.duration;
   run.quiet = flags.quiet;
   run.env.push_back("TARGET=" + target->url());
-  int code = run_test_source(run, kContentApiExample);
+  int code = run_test_source(run, kOAuthRefreshExample);
   target->stop();
   return code;
 }

@@ -16,7 +16,7 @@ struct DemoFlags {
   bool quiet = false;
 };
 
-// `luaload demo`: the built-in target started in-process, and a real load test (examples/content_api.lua,
+// `luaload demo`: the built-in target started in-process, and a real load test (examples/oauth_refresh.lua,
 // embedded in the binary) against it, so the product can be seen working with nothing else running.
 CLI::App* add_demo_command(CLI::App& root, DemoFlags& flags);
 int run_demo(const DemoFlags& flags);
