@@ -68,7 +68,7 @@ std::string_view check_bytes(lua_State* L, int index) {
 }
 
 // Pushes `raw` in the output encoding named by argument `arg`: "hex", "base64", "base64url" or "raw".
-int push_encoded(lua_State* L, const std::string& raw, int arg, const char* fallback) {
+int push_encoded(lua_State* L, const char* api, const std::string& raw, int arg, const char* fallback) {
   const char* encoding = luaL_optstring(L, arg, fallback);
   std::string out;
   if (std::strcmp(encoding, "hex") == 0) {
@@ -80,32 +80,34 @@ int push_encoded(lua_State* L, const std::string& raw, int arg, const char* fall
   } else if (std::strcmp(encoding, "raw") == 0) {
     out = raw;
   } else {
-    return luaL_argerror(L, arg, "output encoding must be \"hex\", \"base64\", \"base64url\" or \"raw\"");
+    return luaL_error(L, "%s: output encoding must be \"hex\", \"base64\", \"base64url\" or \"raw\" (got \"%s\")", api,
+                      encoding);
   }
   lua_pushlstring(L, out.data(), out.size());
   return 1;
 }
 
 // crypto.sha256(data [, encoding = "hex"])
-int l_crypto_sha256(lua_State* L) { return push_encoded(L, codec::sha256(check_bytes(L, 1)), 2, "hex"); }
+int l_crypto_sha256(lua_State* L) { return push_encoded(L, "crypto.sha256", codec::sha256(check_bytes(L, 1)), 2, "hex"); }
 
 // crypto.hmac_sha256(key, data [, encoding = "hex"])
 int l_crypto_hmac_sha256(lua_State* L) {
   const std::string_view key = check_bytes(L, 1);
   const std::string_view data = check_bytes(L, 2);
-  return push_encoded(L, codec::hmac_sha256(key, data), 3, "hex");
+  return push_encoded(L, "crypto.hmac_sha256", codec::hmac_sha256(key, data), 3, "hex");
 }
 
 // crypto.random_bytes(n [, encoding = "raw"])
 int l_crypto_random_bytes(lua_State* L) {
   const lua_Number count = luaL_checknumber(L, 1);
-  luaL_argcheck(L, count >= 0 && count <= kMaxRandomBytes && count == static_cast<lua_Number>(static_cast<size_t>(count)),
-                1, "must be a whole number of bytes between 0 and 1048576");
+  if (!(count >= 0 && count <= kMaxRandomBytes && count == static_cast<lua_Number>(static_cast<size_t>(count)))) {
+    return luaL_error(L, "crypto.random_bytes: n must be a whole number of bytes between 0 and 1048576");
+  }
   auto bytes = codec::random_bytes(static_cast<size_t>(count));
   if (!bytes) {
     return luaL_error(L, "crypto.random_bytes: the OpenSSL random generator failed");
   }
-  return push_encoded(L, *bytes, 2, "raw");
+  return push_encoded(L, "crypto.random_bytes", *bytes, 2, "raw");
 }
 
 // crypto.uuid() -> "1b4e28ba-2fa1-4d2c-883f-0016d3cca427"
