@@ -122,7 +122,7 @@ int l_crypto_uuid(lua_State* L) {
 
 }  // namespace
 
-void push_crypto_module(lua_State* L) {
+void open_crypto(lua_State* L) {
   static const luaL_Reg kFunctions[] = {
       {"sha256", l_crypto_sha256},
       {"hmac_sha256", l_crypto_hmac_sha256},

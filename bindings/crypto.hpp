@@ -40,15 +40,10 @@ std::optional<std::string> uuid_v4();
 
 namespace luaload::bindings {
 
-// Pushes the `luaload.encoding` table (C functions only; lua_state.cpp adds form_encode from lua/http.lua so that
-// there is one form encoder).
-void push_encoding_module(lua_State* L);
-// Pushes the `luaload.crypto` table.
-void push_crypto_module(lua_State* L);
-
-}  // namespace luaload::bindings
-
-namespace luaload::bindings {
+// Push the `luaload.encoding` table (C functions only; open_helper_modules adds form_encode from lua/http.lua so
+// that there is one form encoder) and the `luaload.crypto` table.
+void open_encoding(lua_State* L);
+void open_crypto(lua_State* L);
 
 // Registers luaload.encoding and luaload.crypto in the package.loaded table at stack index `loaded`. luaload.http
 // must be registered already: its form encoder becomes encoding.form_encode. Runs inside the state's protected

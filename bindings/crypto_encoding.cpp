@@ -251,7 +251,7 @@ int l_encoding_form_decode(lua_State* L) {
 
 }  // namespace
 
-void push_encoding_module(lua_State* L) {
+void open_encoding(lua_State* L) {
   static const luaL_Reg kFunctions[] = {
       {"base64_encode", l_encoding_base64_encode},
       {"base64_decode", l_encoding_base64_decode},
