@@ -122,8 +122,10 @@ function M.new(url, opts)
     error(format("mcp.new: unsupported protocol_version %q (supported: %s)", tostring(version),
       concat(M.PROTOCOL_VERSIONS, ", ")), 2)
   end
-  if opts.headers ~= nil and type(opts.headers) ~= "table" then
-    error("mcp.new: opts.headers must be a table", 2)
+  for _, field in ipairs({ "headers", "tags", "capabilities", "client_info" }) do
+    if opts[field] ~= nil and type(opts[field]) ~= "table" then
+      error(format("mcp.new: opts.%s must be a table", field), 2)
+    end
   end
   return setmetatable({ url = url, opts = opts, requested_version = version, next_id = 0, reinitializations = 0,
     closed = true }, Session)
@@ -152,11 +154,17 @@ local function tags_for(self, method, tool)
   return tags
 end
 
+-- Headers the transport sets itself; the script's spelling of them (in any letter case) is dropped.
+local transport_headers = { ["accept"] = true, ["content-type"] = true, ["mcp-session-id"] = true,
+  ["mcp-protocol-version"] = true }
+
 local function headers_for(self, with_session)
   local headers = {}
   if self.opts.headers then
     for k, v in pairs(self.opts.headers) do
-      headers[k] = v
+      if not transport_headers[lower(tostring(k))] then
+        headers[k] = v
+      end
     end
   end
   headers["Accept"] = "application/json, text/event-stream"
@@ -369,7 +377,7 @@ end
 
 local function client_info(self)
   local info = { name = "luaload", version = M.VERSION }
-  if type(self.opts.client_info) == "table" then
+  if self.opts.client_info then
     for k, v in pairs(self.opts.client_info) do
       info[k] = v
     end

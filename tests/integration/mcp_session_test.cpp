@@ -104,11 +104,12 @@ end
 }
 
 // The session is pointed at /echo after initialize, so the target echoes the headers of a later request.
-TEST_F(McpTest, EveryLaterRequestCarriesTheSessionAndTheNegotiatedProtocolVersion) {
+TEST_F(McpTest, EveryLaterRequestCarriesTheSessionTheNegotiatedVersionAndTheScriptHeaders) {
   start_target(McpSseMode::Auto);
   auto r = run(R"(
 function default()
-  local s = assert(mcp.connect(url, { protocol_version = "2025-06-18" }))
+  local s = assert(mcp.connect(url, { protocol_version = "2025-06-18",
+    headers = { Authorization = "Bearer t0k", accept = "text/html" } }))
   out("version", s.protocol_version)
   s.url = ll.env.TARGET .. "/echo"
   local _, err = s:ping()
@@ -118,6 +119,7 @@ function default()
   out("version_header", seen["mcp-protocol-version"])
   out("accept", seen["accept"])
   out("content_type", seen["content-type"])
+  out("authorization", seen["authorization"])
 end
 )");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
@@ -127,6 +129,7 @@ end
   LUALOAD_EXPECT_LINE(r, "version_header=2025-06-18");
   LUALOAD_EXPECT_LINE(r, "accept=application/json, text/event-stream");
   LUALOAD_EXPECT_LINE(r, "content_type=application/json");
+  LUALOAD_EXPECT_LINE(r, "authorization=Bearer t0k");
 }
 
 TEST_F(McpTest, TheOldestSupportedProtocolVersionIsNegotiatedWhenAsked) {
