@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -59,8 +60,10 @@ bool apply_flags(const RunFlags& flags, engine::schedule::TestOptions* options, 
       return false;
     }
     options->duration_ns = *ns;
-    // -d without -i means a duration-based run even if the script set iterations (k6 does the same).
+    options->cli_shortcuts = true;
+    // -d without -i means a duration-based run even if the script set iterations or stages (k6 does the same).
     if (!flags.iterations) options->iterations.reset();
+    if (!flags.stages) options->stages.reset();
   }
   if (flags.iterations) {
     if (*flags.iterations < 1) {
@@ -68,10 +71,36 @@ bool apply_flags(const RunFlags& flags, engine::schedule::TestOptions* options, 
       return false;
     }
     options->iterations = *flags.iterations;
+    options->cli_shortcuts = true;
     if (!flags.duration) options->duration_ns.reset();
+    if (!flags.stages) options->stages.reset();
   }
+  if (flags.stages) {
+    std::vector<engine::schedule::Stage> stages;
+    if (!engine::schedule::parse_stage_flag(*flags.stages, &stages, error)) return false;
+    options->stages = std::move(stages);
+    options->cli_shortcuts = true;
+    if (!flags.duration) options->duration_ns.reset();
+    if (!flags.iterations) options->iterations.reset();
+  }
+  if (flags.find_breaking_point) options->breaking_point.enabled = true;
   if (flags.insecure) options->insecure_skip_tls_verify = true;
   if (flags.no_thresholds) options->thresholds.clear();
+  return true;
+}
+
+// Every scenario's exec must name a global function of the script (k6 refuses to start otherwise).
+bool check_exec_functions(const TestRunConfig& config, std::string* error) {
+  std::set<std::string> names;
+  for (const auto& scenario : config.scenarios) names.insert(scenario.exec);
+  auto missing = bindings::missing_functions(config.script, config.runtime, names, error);
+  if (!missing) return false;
+  if (missing->empty()) return true;
+  for (const auto& scenario : config.scenarios) {
+    if (missing->count(scenario.exec) == 0) continue;
+    *error = "scenario \"" + scenario.name + "\": exec function \"" + scenario.exec + "\" is not defined by the script";
+    return false;
+  }
   return true;
 }
 
@@ -91,6 +120,9 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
   run->add_flag("--no-thresholds", flags.no_thresholds, "Do not evaluate thresholds");
   run->add_flag("-q,--quiet", flags.quiet, "No live progress");
   run->add_option("--grace", flags.grace, "How long running iterations get to finish after Ctrl-C (default 30s)");
+  run->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...], e.g. 5m:100,1h:100,5m:0");
+  run->add_flag("--find-breaking-point", flags.find_breaking_point,
+                "Raise the arrival rate in steps until a threshold fails (see docs/scenarios.md)");
   return run;
 }
 
@@ -125,11 +157,14 @@ int run_test_source(const RunFlags& flags, const std::string& code) {
   if (parsed.is_discarded()) return config_error("options could not be read: " + *options_json);
   if (!engine::schedule::parse_script_options(parsed, &config.options, &error)) return config_error(error);
   if (!apply_flags(flags, &config.options, &error)) return config_error(error);
-  if (!engine::schedule::resolve_plan(config.options, &config.plan, &error)) return config_error(error);
+  if (!engine::schedule::resolve_scenarios(config.options, &config.scenarios, &error)) return config_error(error);
+  if (!check_exec_functions(config, &error)) return config_error(error);
   config.runtime.insecure_skip_tls_verify = config.options.insecure_skip_tls_verify.value_or(false);
   config.runtime.max_redirects = config.options.max_redirects.value_or(10);
   if (config.options.user_agent) config.runtime.user_agent = *config.options.user_agent;
-  config.threads = static_cast<int>(std::min<int64_t>(config.threads, config.plan.vus));
+  int64_t most_vus = 0;
+  for (const auto& scenario : config.scenarios) most_vus += engine::schedule::scenario_max_vus(scenario);
+  config.threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(config.threads, most_vus)));
 
   TestRun run(std::move(config));
   return run.execute();

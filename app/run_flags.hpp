@@ -26,6 +26,8 @@ struct RunFlags {
   bool no_thresholds = false;
   bool quiet = false;
   std::string grace = "30s";
+  std::optional<std::string> stages;  // --stage 5m:100,1h:100,5m:0
+  bool find_breaking_point = false;
 };
 
 // Registers the `run` subcommand on `root`; when it is chosen, *exit_code receives the run's exit code.

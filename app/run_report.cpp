@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "engine/core/clock.hpp"
@@ -23,11 +24,15 @@ RunReport::RunReport(const TestRunConfig& config) : config_(config) {
 }
 
 void RunReport::set_vus_max(int64_t vus) {
-  store_.set_gauge("vus_max", static_cast<double>(vus));
-  store_.set_gauge("vus", 0);
+  vus_max_ = std::max(vus_max_, vus);
+  store_.set_gauge("vus_max", static_cast<double>(vus_max_));
+  store_.set_gauge("vus", static_cast<double>(vus_));
 }
 
-void RunReport::set_vus(int64_t vus) { store_.set_gauge("vus", static_cast<double>(vus)); }
+void RunReport::set_vus(int64_t vus) {
+  vus_ = vus;
+  store_.set_gauge("vus", static_cast<double>(vus));
+}
 
 void RunReport::mark_start(int64_t now_ns) {
   start_ns_ = now_ns;
@@ -43,20 +48,20 @@ double RunReport::elapsed_s(int64_t now_ns) const {
   return start_ns_ ? static_cast<double>(now_ns - start_ns_) / kSecondNs : 0;
 }
 
-std::string RunReport::progress_line(int64_t now_ns, const engine::schedule::ScenarioPlan& plan) const {
+std::string RunReport::progress_line(int64_t now_ns, int64_t planned_ns) const {
   auto iterations = store_.aggregate("iterations");
   auto duration = store_.aggregate("http_req_duration");
   auto failed = store_.aggregate("http_req_failed");
   char line[256];
   std::snprintf(line, sizeof line, "running %s/%s  vus=%lld  iterations=%.0f  req/s=%.0f  p95=%s  errors=%s",
-                core::format_duration(now_ns - start_ns_).c_str(), core::format_duration(plan.duration_ns).c_str(),
-                static_cast<long long>(plan.vus), iterations ? iterations->counter().sum : 0.0, current_rps_,
+                core::format_duration(now_ns - start_ns_).c_str(), core::format_duration(planned_ns).c_str(),
+                static_cast<long long>(vus_), iterations ? iterations->counter().sum : 0.0, current_rps_,
                 duration ? metrics::format_time_ms(duration->trend().percentile(95)).c_str() : "-",
                 failed ? metrics::format_percent(failed->rate().rate()).c_str() : "0.00%");
   return line;
 }
 
-void RunReport::print_progress(int64_t now_ns, const engine::schedule::ScenarioPlan& plan) {
+void RunReport::print_progress(int64_t now_ns, int64_t planned_ns) {
   auto reqs = store_.aggregate("http_reqs");
   uint64_t total = reqs ? static_cast<uint64_t>(reqs->counter().sum) : 0;
   double dt = static_cast<double>(now_ns - last_progress_ns_) / kSecondNs;
@@ -64,10 +69,10 @@ void RunReport::print_progress(int64_t now_ns, const engine::schedule::ScenarioP
   last_http_reqs_ = total;
   last_progress_ns_ = now_ns;
   if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s", progress_line(now_ns, plan).c_str());
+    std::fprintf(stderr, "\r\033[K%s", progress_line(now_ns, planned_ns).c_str());
     progress_drawn_ = true;
   } else if (now_ns - last_plain_progress_ns_ >= 10 * kSecondNs) {
-    std::fprintf(stderr, "%s\n", progress_line(now_ns, plan).c_str());
+    std::fprintf(stderr, "%s\n", progress_line(now_ns, planned_ns).c_str());
     last_plain_progress_ns_ = now_ns;
   }
   std::fflush(stderr);

@@ -18,13 +18,13 @@ class RunReport {
  public:
   explicit RunReport(const TestRunConfig& config);
 
-  void set_vus_max(int64_t vus);
-  void set_vus(int64_t vus);
+  void set_vus_max(int64_t vus);  // VUs initialised so far; only ever grows
+  void set_vus(int64_t vus);      // VUs with an iteration in flight
   void mark_start(int64_t now_ns);
   void merge(WorkerReport report);
 
   // On a terminal: one line rewritten in place every call; otherwise a plain line every 10 s.
-  void print_progress(int64_t now_ns, const engine::schedule::ScenarioPlan& plan);
+  void print_progress(int64_t now_ns, int64_t planned_ns);
 
   // Evaluates the thresholds now; true when an abortOnFail threshold has failed past its delayAbortEval.
   bool thresholds_demand_abort(int64_t now_ns);
@@ -34,7 +34,7 @@ class RunReport {
 
  private:
   double elapsed_s(int64_t now_ns) const;
-  std::string progress_line(int64_t now_ns, const engine::schedule::ScenarioPlan& plan) const;
+  std::string progress_line(int64_t now_ns, int64_t planned_ns) const;
 
   const TestRunConfig& config_;
   engine::metrics::Store store_;
@@ -47,6 +47,8 @@ class RunReport {
   bool tty_ = false;
   bool progress_drawn_ = false;
   bool thresholds_valid_ = true;
+  int64_t vus_ = 0;
+  int64_t vus_max_ = 0;
 };
 
 }  // namespace luaload::app

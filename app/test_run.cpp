@@ -86,18 +86,50 @@ bool TestRun::start_workers(std::string* error) {
   return error->empty();
 }
 
+// Splits every scenario across the workers: worker i gets share i of the VUs (global ids stay contiguous per
+// scenario), of the queue, and iterations i, i+n, ... of an arrival-rate schedule (see ScenarioRun).
+std::vector<engine::schedule::WorkerPlan> TestRun::worker_plans() const {
+  using namespace engine::schedule;
+  const size_t n = hosts_.size();
+  std::vector<WorkerPlan> plans(n);
+  uint64_t next_id = 1;
+  for (const auto& scenario : config_.scenarios) {
+    auto shared = std::make_shared<const ScenarioConfig>(scenario);
+    std::shared_ptr<std::atomic<int64_t>> budget;
+    if (scenario.executor == Executor::SharedIterations)
+      budget = std::make_shared<std::atomic<int64_t>>(scenario.iterations);
+    const int64_t max_vus = scenario_max_vus(scenario);
+    for (size_t i = 0; i < n; ++i) {
+      WorkerScenarioPlan plan;
+      plan.config = shared;
+      plan.worker_index = i;
+      plan.worker_count = n;
+      plan.iterations_left = budget;
+      for (int64_t k = 0; k < worker_share(max_vus, i, n); ++k) plan.vu_ids.push_back(next_id++);
+      plan.initial_vus = is_arrival_rate(scenario.executor)
+                             ? static_cast<size_t>(worker_share(scenario.pre_allocated_vus, i, n))
+                             : plan.vu_ids.size();
+      plans[i].scenarios.push_back(std::move(plan));
+    }
+  }
+  return plans;
+}
+
 bool TestRun::init_vus(std::string* error) {
-  std::vector<std::vector<uint64_t>> ids(hosts_.size());
-  for (int64_t vu = 1; vu <= config_.plan.vus; ++vu) ids[(vu - 1) % hosts_.size()].push_back(vu);
+  auto plans = worker_plans();
+  int64_t initial = 0;
+  for (const auto& plan : plans) {
+    for (const auto& scenario : plan.scenarios) initial += static_cast<int64_t>(scenario.initial_vus);
+  }
   size_t pending = hosts_.size();
   for (size_t i = 0; i < hosts_.size(); ++i) {
-    hosts_[i]->init_vus(ids[i], [&pending, error](std::string e) {
+    hosts_[i]->init(std::move(plans[i]), [&pending, error](std::string e) {
       --pending;
       if (!e.empty() && error->empty()) *error = e;
     });
   }
   run_until([&] { return pending == 0; });
-  reporting_->set_vus_max(config_.plan.vus);
+  reporting_->set_vus_max(initial);
   return error->empty();
 }
 
@@ -127,19 +159,12 @@ int TestRun::run_setup(std::string* setup_json) {
 void TestRun::run_scenario() {
   phase_ = Phase::Running;
   run_start_ns_ = mono_now_ns();
-  active_vus_.assign(hosts_.size(), 0);
+  worker_status_.assign(hosts_.size(), {});
   reporting_->mark_start(run_start_ns_);
-  engine::schedule::WorkerPlan plan;
-  plan.scenario = config_.plan.name;
-  plan.end_ns = run_start_ns_ + config_.plan.duration_ns;
-  plan.graceful_stop_ns = config_.plan.graceful_stop_ns;
-  if (config_.plan.executor == engine::schedule::ScenarioPlan::Executor::SharedIterations)
-    plan.iterations_left = std::make_shared<std::atomic<int64_t>>(config_.plan.iterations);
   size_t finished = 0;
-  for (size_t i = 0; i < hosts_.size(); ++i) {
-    plan.vus = (config_.plan.vus + hosts_.size() - 1 - i) / hosts_.size();
-    hosts_[i]->run_plan(
-        plan, [&finished](engine::schedule::WorkerScheduler::Finished) { ++finished; },
+  for (auto& host : hosts_) {
+    host->run_plan(
+        run_start_ns_, [&finished](engine::schedule::WorkerScheduler::Finished) { ++finished; },
         [this](std::string message) {
           if (aborted_by_script_) return;
           aborted_by_script_ = true;
@@ -196,15 +221,20 @@ void TestRun::on_tick() {
   if (phase_ != Phase::Running) return;
   for (auto& host : hosts_) {
     host->collect([this, index = host->index()](WorkerReport report) {
-      active_vus_[index] = report.status.active_vus;
+      worker_status_[index] = report.status;
       size_t active = 0;
-      for (size_t n : active_vus_) active += n;
+      size_t allocated = 0;
+      for (const auto& status : worker_status_) {
+        active += status.active_vus;
+        allocated += status.allocated_vus;
+      }
       reporting_->set_vus(static_cast<int64_t>(active));
+      reporting_->set_vus_max(static_cast<int64_t>(allocated));
       merge_report(std::move(report));
     });
   }
   int64_t now = mono_now_ns();
-  if (!config_.quiet) reporting_->print_progress(now, config_.plan);
+  if (!config_.quiet) reporting_->print_progress(now, engine::schedule::total_planned_ns(config_.scenarios));
   if (!aborted_by_threshold_ && reporting_->thresholds_demand_abort(now)) {
     aborted_by_threshold_ = true;
     std::fprintf(stderr, "luaload: a threshold with abortOnFail failed; stopping the test\n");

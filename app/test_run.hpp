@@ -20,7 +20,7 @@ struct TestRunConfig {
   bindings::ScriptSource script;
   bindings::RuntimeConfig runtime;
   engine::schedule::TestOptions options;
-  engine::schedule::ScenarioPlan plan;
+  std::vector<engine::schedule::ScenarioConfig> scenarios;  // resolved, at least one
   int threads = 1;
   int64_t interrupt_grace_ns = 30 * engine::schedule::kSecondNs;
   std::string summary_export;
@@ -48,6 +48,7 @@ class TestRun {
   int run_phases();
   bool start_workers(std::string* error);
   bool init_vus(std::string* error);
+  std::vector<engine::schedule::WorkerPlan> worker_plans() const;
   int run_setup(std::string* setup_json);
   void run_scenario();
   int run_teardown(const std::string& setup_json);
@@ -75,7 +76,7 @@ class TestRun {
   std::string abort_message_;
   int64_t run_start_ns_ = 0;
   std::map<std::string, uint64_t> script_error_counts_;
-  std::vector<size_t> active_vus_;  // per worker, from its latest report
+  std::vector<engine::schedule::WorkerStatus> worker_status_;  // per worker, from its latest report
 
   std::unique_ptr<class RunReport> reporting_;  // metrics store, thresholds, progress, summary
 };

@@ -26,10 +26,10 @@ void WorkerHost::start(const bindings::ScriptSource& script, const bindings::Run
       [this] { close_on_worker(); });
 }
 
-void WorkerHost::init_vus(std::vector<uint64_t> vu_ids, std::function<void(std::string)> done) {
-  worker_.post([this, vu_ids = std::move(vu_ids), done = std::move(done)] {
+void WorkerHost::init(engine::schedule::WorkerPlan plan, std::function<void(std::string)> done) {
+  worker_.post([this, plan = std::move(plan), done = std::move(done)]() mutable {
     std::string error;
-    scheduler_->init_vus(vu_ids, &error);
+    scheduler_->init(std::move(plan), &error);
     reply([done, error] { done(error); });
   });
 }
@@ -46,11 +46,11 @@ void WorkerHost::set_setup_data(std::string json) {
   worker_.post([this, json = std::move(json)] { runtime_->set_setup_data(json); });
 }
 
-void WorkerHost::run_plan(engine::schedule::WorkerPlan plan, std::function<void(WorkerScheduler::Finished)> finished,
+void WorkerHost::run_plan(int64_t test_start_ns, std::function<void(WorkerScheduler::Finished)> finished,
                           std::function<void(std::string)> aborted) {
-  worker_.post([this, plan = std::move(plan), finished = std::move(finished), aborted = std::move(aborted)] {
+  worker_.post([this, test_start_ns, finished = std::move(finished), aborted = std::move(aborted)] {
     scheduler_->start(
-        plan, [this, finished](WorkerScheduler::Finished result) { reply([finished, result] { finished(result); }); },
+        test_start_ns, [this, finished](WorkerScheduler::Finished result) { reply([finished, result] { finished(result); }); },
         [this, aborted](std::string message) { reply([aborted, message] { aborted(message); }); });
   });
 }

@@ -35,10 +35,12 @@ class WorkerHost {
 
   void start(const bindings::ScriptSource& script, const bindings::RuntimeConfig& config,
              std::function<void(std::string error)> ready);
-  void init_vus(std::vector<uint64_t> vu_ids, std::function<void(std::string error)> done);
+  // Creates the worker's scenario runs and their initial VUs.
+  void init(engine::schedule::WorkerPlan plan, std::function<void(std::string error)> done);
   void run_setup(std::function<void(std::optional<std::string> json, std::string error)> done);
   void set_setup_data(std::string json);
-  void run_plan(engine::schedule::WorkerPlan plan,
+  // Starts the scenarios relative to `test_start_ns` (monotonic, shared by every worker).
+  void run_plan(int64_t test_start_ns,
                 std::function<void(engine::schedule::WorkerScheduler::Finished)> finished,
                 std::function<void(std::string message)> aborted);
   void stop(int64_t graceful_deadline_ns);

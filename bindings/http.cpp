@@ -29,8 +29,11 @@ constexpr int kTags = 8;
 
 bool expected_status(int status) { return status >= 200 && status <= 399; }
 
-// One sample set per exchange (each redirect hop is its own).
-void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base) {
+// One sample set per exchange (each redirect hop is its own). `lag_ms` is the iteration's start lag (scheduled ->
+// actual start, arrival-rate executors): the request would have gone out that much earlier had the schedule held,
+// so http_req_duration_corrected = duration + lag.
+void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base,
+                     double lag_ms) {
   auto& registry = impl.registry();
   const bool expected = expected_status(exchange.status);
   const auto id = impl.request_tags().exchange(base, exchange.method, exchange.url, exchange.status,
@@ -39,6 +42,7 @@ void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine
   registry.add(builtin::kHttpReqs, id, 1);
   registry.add(builtin::kHttpReqFailed, id, expected ? 0 : 1);
   registry.add(builtin::kHttpReqDuration, id, t.duration_ms);
+  registry.add(builtin::kHttpReqDurationCorrected, id, t.duration_ms + lag_ms);
   registry.add(builtin::kHttpReqBlocked, id, t.blocked_ms);
   registry.add(builtin::kHttpReqConnecting, id, t.connecting_ms);
   registry.add(builtin::kHttpReqTlsHandshaking, id, t.tls_handshaking_ms);
@@ -49,16 +53,16 @@ void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine
   registry.add(builtin::kDataReceived, id, static_cast<double>(exchange.bytes_received));
 }
 
-void on_response(WorkerRuntime::Impl& impl, VuHandle handle, engine::metrics::TagSetId tags,
+void on_response(WorkerRuntime::Impl& impl, VuHandle handle, engine::metrics::TagSetId tags, double lag_ms,
                  engine::http::Response&& response) {
   VuState* vu = impl.find(handle);
   if (vu == nullptr) {
     return;  // interrupted or destroyed meanwhile: a cancelled request is not a sample
   }
   for (const Exchange& hop : response.redirects) {
-    record_exchange(impl, hop, tags);
+    record_exchange(impl, hop, tags, lag_ms);
   }
-  record_exchange(impl, response.final, tags);
+  record_exchange(impl, response.final, tags, lag_ms);
   vu->pending = PendingKind::None;
   lua_settop(vu->thread, 0);
   push_response(vu->thread, impl, std::move(response));
@@ -129,16 +133,20 @@ int l_http_request(lua_State* L) {
   VuState& vu = impl.require_vu(L, api);
   engine::http::Request request = read_request(L, api, impl.config());
   // Most requests carry no tags of their own: their base tag set is found without building a tag list.
+  // A scenario with tags of its own takes the slow path too: the cache keys on group and scenario name only.
+  const bool scenario_tags = vu.context.config && !vu.context.config->tags.empty();
   const engine::metrics::TagSetId tags =
-      lua_istable(L, kTags) ? impl.registry().intern(impl.base_tags(vu, L, kTags))
-                            : impl.request_tags().defaults(vu.group_path, vu.context.scenario);
+      lua_istable(L, kTags) || scenario_tags
+          ? impl.registry().intern(impl.base_tags(vu, L, lua_istable(L, kTags) ? kTags : 0))
+          : impl.request_tags().defaults(vu.group_path, vu.context.scenario);
 
   auto& client = impl.client_for(vu);
   const VuHandle handle = vu.handle();
   auto* runtime = &impl;
+  const double lag_ms = static_cast<double>(vu.context.start_lag_ns) / 1e6;
   vu.pending_request =
-      client.send(std::move(request), [runtime, handle, tags](engine::http::Response&& response) {
-        on_response(*runtime, handle, tags, std::move(response));
+      client.send(std::move(request), [runtime, handle, tags, lag_ms](engine::http::Response&& response) {
+        on_response(*runtime, handle, tags, lag_ms, std::move(response));
       });
   vu.pending = PendingKind::Http;
   lua_pushlightuserdata(L, engine_yield_sentinel());

@@ -170,9 +170,17 @@ int l_ll_vu_field(lua_State* L) {
   return 1;
 }
 
-// ll.env misses fall back to the process environment.
+// ll.env misses (keys not given with -e) fall back to the running scenario's env, then the process environment.
 int l_env_index(lua_State* L) {
   const char* key = lua_tostring(L, 2);
+  VuState* vu = impl_of(L).current();
+  if (key != nullptr && vu != nullptr && vu->context.config) {
+    auto it = vu->context.config->env.find(key);
+    if (it != vu->context.config->env.end()) {
+      lua_pushlstring(L, it->second.data(), it->second.size());
+      return 1;
+    }
+  }
   const char* value = key != nullptr ? std::getenv(key) : nullptr;
   if (value == nullptr) {
     lua_pushnil(L);
@@ -182,14 +190,15 @@ int l_env_index(lua_State* L) {
   return 1;
 }
 
-void push_env(lua_State* L, const RuntimeConfig& config) {
+void push_env(lua_State* L, WorkerRuntime::Impl* impl, const RuntimeConfig& config) {
   lua_createtable(L, 0, static_cast<int>(config.env.size()));
   for (const auto& [key, value] : config.env) {
     lua_pushlstring(L, value.data(), value.size());
     lua_setfield(L, -2, key.c_str());
   }
   lua_createtable(L, 0, 1);
-  lua_pushcfunction(L, l_env_index);
+  lua_pushlightuserdata(L, impl);
+  lua_pushcclosure(L, l_env_index, 1);
   lua_setfield(L, -2, "__index");
   lua_setmetatable(L, -2);
 }
@@ -211,7 +220,7 @@ void open_ll(lua_State* L, WorkerRuntime::Impl* impl) {
   };
   lua_pushlightuserdata(L, impl);
   luaL_setfuncs(L, kFunctions, 1);
-  push_env(L, impl->config());
+  push_env(L, impl, impl->config());
   lua_setfield(L, -2, "env");
 }
 

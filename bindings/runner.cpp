@@ -40,7 +40,7 @@ void WorkerRuntime::Impl::run_iteration(VuState& vu, const IterationContext& con
     lua_settop(vu.thread, 0);
     resume(vu, 0);
   } else if (ensure_data(vu, setup_json_)) {
-    start_coroutine(vu, refs.iterations, "default", false);
+    start_coroutine(vu, refs.iterations, vu.context.exec.c_str(), false);
   } else {
     finish(vu, IterationOutcome::Failed, true);
   }

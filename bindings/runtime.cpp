@@ -170,6 +170,9 @@ engine::metrics::Tags WorkerRuntime::Impl::base_tags(const VuState& vu, lua_Stat
   if (!vu.context.scenario.empty()) {
     add_default("scenario", vu.context.scenario);
   }
+  if (vu.context.config) {
+    for (const auto& [key, value] : vu.context.config->tags) add_default(key.c_str(), value);
+  }
   return result;
 }
 

@@ -74,12 +74,18 @@ std::unique_ptr<WorkerRuntime> WorkerRuntime::create(uv_loop_t* loop, int worker
 }
 
 std::unique_ptr<engine::schedule::VuBody> WorkerRuntime::create_vu(uint64_t vu_id, std::string* error) {
+  return create_vu_for(vu_id, "default", error);
+}
+
+std::unique_ptr<engine::schedule::VuBody> WorkerRuntime::create_vu_for(uint64_t vu_id, const std::string& exec,
+                                                                       std::string* error) {
   VuState* vu = impl_->new_vu(vu_id, error);
   if (vu == nullptr) {
     return nullptr;
   }
-  if (!impl_->has_function(*vu, "default")) {
-    *error = impl_->script_path() + ": the script defines no default function";
+  if (!impl_->has_function(*vu, exec.c_str())) {
+    *error = exec == "default" ? impl_->script_path() + ": the script defines no default function"
+                               : impl_->script_path() + ": the script defines no function \"" + exec + "\" (a scenario's exec)";
     impl_->retire(vu->key);
     return nullptr;
   }
@@ -152,6 +158,29 @@ std::optional<std::string> read_script_options(const ScriptSource& script, const
   }
   const int rc = uv_loop_close(&loop);
   LUALOAD_CHECK(rc == 0, "read_script_options left a handle open");
+  return result;
+}
+
+std::optional<std::set<std::string>> missing_functions(const ScriptSource& script, const RuntimeConfig& config,
+                                                       const std::set<std::string>& names, std::string* error) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  std::optional<std::set<std::string>> result;
+  {
+    WorkerRuntime::Impl impl(&loop, -1, config);
+    if (impl.init(script, false, error)) {
+      if (VuState* vu = impl.new_vu(0, error)) {
+        result.emplace();
+        for (const auto& name : names) {
+          if (!impl.has_function(*vu, name.c_str())) result->insert(name);
+        }
+      }
+    }
+    impl.close([] {});
+    uv_run(&loop, UV_RUN_DEFAULT);
+  }
+  const int rc = uv_loop_close(&loop);
+  LUALOAD_CHECK(rc == 0, "missing_functions left a handle open");
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,9 @@ class WorkerRuntime : public engine::schedule::VuFactory {
 
   // Runs the script's init code in a new VU (its own globals). Script errors -> nullptr, *error with traceback.
   std::unique_ptr<engine::schedule::VuBody> create_vu(uint64_t vu_id, std::string* error) override;
+  // The same for a VU whose iterations call the global function `exec` (a scenario's exec) instead of default.
+  std::unique_ptr<engine::schedule::VuBody> create_vu_for(uint64_t vu_id, const std::string& exec,
+                                                          std::string* error) override;
 
   // Runs setup() (if defined) in a VU of its own; `done` gets the JSON of its result ("null" when there is no setup
   // or it returned nothing), or an error message with traceback. Exactly once, on the loop.
@@ -78,5 +82,10 @@ class WorkerRuntime : public engine::schedule::VuFactory {
 // traceback) on a syntax or init error. Network calls are refused there like in any init code.
 std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
                                                std::string* error);
+
+// Main thread, like read_script_options: which of `names` the script does not define as global functions (after
+// its init code ran). nullopt with *error when the init code fails.
+std::optional<std::set<std::string>> missing_functions(const ScriptSource& script, const RuntimeConfig& config,
+                                                       const std::set<std::string>& names, std::string* error);
 
 }  // namespace luaload::bindings

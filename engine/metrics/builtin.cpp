@@ -32,6 +32,8 @@ const std::array<MetricDef, kBuiltinCount>& table() {
       {"http_req_sending", Trend, Time},
       {"http_req_waiting", Trend, Time},
       {"http_req_receiving", Trend, Time},
+      {"iteration_start_lag", Trend, Time},
+      {"http_req_duration_corrected", Trend, Time},
   }};
   return kTable;
 }

@@ -24,7 +24,9 @@ inline constexpr MetricId kHttpReqTlsHandshaking = 14; // Trend, Time
 inline constexpr MetricId kHttpReqSending = 15;        // Trend, Time
 inline constexpr MetricId kHttpReqWaiting = 16;        // Trend, Time
 inline constexpr MetricId kHttpReqReceiving = 17;      // Trend, Time
-inline constexpr MetricId kBuiltinCount = 18;
+inline constexpr MetricId kIterationStartLag = 18;     // Trend, Time: arrival rate, scheduled -> actual start
+inline constexpr MetricId kHttpReqDurationCorrected = 19;  // Trend, Time: duration + the iteration's start lag
+inline constexpr MetricId kBuiltinCount = 20;
 
 // The definitions, indexed by the ids above.
 const MetricDef& definition(MetricId id);

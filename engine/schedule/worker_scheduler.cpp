@@ -4,18 +4,8 @@
 #include <algorithm>
 
 #include "engine/core/assert.hpp"
-#include "engine/metrics/builtin.hpp"
 
 namespace luaload::engine::schedule {
-
-struct WorkerScheduler::VuSlot {
-  uint64_t id = 0;
-  std::unique_ptr<VuBody> body;
-  bool busy = false;
-  bool active = false;  // part of the running plan
-  uint64_t iterations = 0;
-  int64_t iteration_start_ns = 0;
-};
 
 WorkerScheduler::WorkerScheduler(uv_loop_t* loop, VuFactory& factory, metrics::Registry& registry,
                                  const core::Clock& clock)
@@ -27,65 +17,82 @@ WorkerScheduler::WorkerScheduler(uv_loop_t* loop, VuFactory& factory, metrics::R
 
 WorkerScheduler::~WorkerScheduler() { LUALOAD_CHECK(timer_ == nullptr, "WorkerScheduler destroyed before close()"); }
 
-bool WorkerScheduler::init_vus(const std::vector<uint64_t>& vu_ids, std::string* error) {
-  for (uint64_t id : vu_ids) {
-    auto body = factory_.create_vu(id, error);
-    if (!body) return false;
-    auto slot = std::make_unique<VuSlot>();
-    slot->id = id;
-    slot->body = std::move(body);
-    vus_.push_back(std::move(slot));
+bool WorkerScheduler::init(WorkerPlan plan, std::string* error) {
+  for (auto& scenario : plan.scenarios) {
+    auto run = std::make_unique<ScenarioRun>(
+        std::move(scenario), factory_, registry_, clock_,
+        [this](ScenarioRun& r, ScenarioRun::VuSlot& slot, IterationOutcome outcome) { on_iteration_done(r, slot, outcome); });
+    runs_.push_back(std::move(run));
+    if (!runs_.back()->init_vus(error)) return false;
   }
   return true;
 }
 
-void WorkerScheduler::start(const WorkerPlan& plan, OnFinished on_finished, OnAbort on_abort) {
+size_t WorkerScheduler::vu_count() const {
+  size_t total = 0;
+  for (const auto& run : runs_) total += run->allocated_vus();
+  return total;
+}
+
+size_t WorkerScheduler::in_flight() const {
+  size_t total = 0;
+  for (const auto& run : runs_) total += run->in_flight();
+  return total;
+}
+
+void WorkerScheduler::start(int64_t test_start_ns, OnFinished on_finished, OnAbort on_abort) {
   LUALOAD_CHECK(!started_, "WorkerScheduler started twice");
   started_ = true;
-  plan_ = plan;
   on_finished_ = std::move(on_finished);
   on_abort_ = std::move(on_abort);
-  scenario_tags_ = registry_.intern({{"scenario", plan_.scenario}});
-  size_t count = std::min(plan_.vus, vus_.size());
-  for (size_t i = 0; i < count; ++i) vus_[i]->active = true;
-  arm_timer(plan_.end_ns);
-  for (size_t i = 0; i < count; ++i) {
-    if (!may_start_iteration()) break;
-    start_iteration(*vus_[i]);
-  }
-  // Nothing to run (zero VUs here, or the budget was already spent): finish on a later turn, as promised.
-  if (in_flight_ == 0) arm_timer(clock_.now_ns());
+  for (auto& run : runs_) run->start(test_start_ns);
+  // Iterations start from the timer, never from inside start(): the first turn comes right away.
+  arm_timer(clock_.now_ns());
+}
+
+void WorkerScheduler::service() {
+  if (!started_ || finished_ || closing_ || in_service_) return;
+  in_service_ = true;
+  int64_t now = clock_.now_ns();
+  int64_t wake = kNever;
+  for (auto& run : runs_) wake = std::min(wake, run->service(now));
+  in_service_ = false;
+  if (wake != kNever) arm_timer(wake);
+  maybe_finish();
 }
 
 void WorkerScheduler::stop(int64_t graceful_deadline_ns) {
   if (!started_ || finished_) return;
-  if (!stopping_ || graceful_deadline_ns < graceful_deadline_ns_) graceful_deadline_ns_ = graceful_deadline_ns;
-  stopping_ = true;
-  if (graceful_deadline_ns_ <= clock_.now_ns()) {
-    interrupt_all();
-  } else {
-    arm_timer(graceful_deadline_ns_);
-  }
+  for (auto& run : runs_) run->stop(graceful_deadline_ns);
+  if (graceful_deadline_ns > clock_.now_ns()) arm_timer(graceful_deadline_ns);
   maybe_finish();
 }
 
 WorkerStatus WorkerScheduler::status() const {
-  return WorkerStatus{in_flight_, result_.iterations};
+  WorkerStatus status;
+  for (const auto& run : runs_) {
+    status.active_vus += run->in_flight();
+    status.allocated_vus += run->allocated_vus();
+    status.iterations_done += run->stats().iterations;
+    status.dropped += run->stats().dropped;
+  }
+  return status;
 }
 
 void WorkerScheduler::close(std::function<void()> on_closed) {
   // A run cut short (second Ctrl-C, setup timeout) may still have iterations in flight: interrupt them and close
   // once the last one has reported back, since a VU's completion must not find us gone.
-  stopping_ = true;
   on_closed_ = std::move(on_closed);
   closing_ = true;
-  interrupt_all();
+  for (auto& run : runs_) {
+    run->stop(clock_.now_ns());
+  }
   close_if_idle();
 }
 
 void WorkerScheduler::close_if_idle() {
-  if (!closing_ || in_flight_ > 0 || timer_ == nullptr) return;
-  vus_.clear();
+  if (!closing_ || in_flight() > 0 || timer_ == nullptr) return;
+  for (auto& run : runs_) run->release_vus();
   auto* timer = timer_;
   timer_ = nullptr;
   timer->data = new std::function<void()>(std::move(on_closed_));
@@ -97,56 +104,19 @@ void WorkerScheduler::close_if_idle() {
   });
 }
 
-void WorkerScheduler::start_iteration(VuSlot& slot) {
-  slot.busy = true;
-  slot.iteration_start_ns = clock_.now_ns();
-  ++in_flight_;
-  IterationContext context;
-  context.iteration_in_vu = slot.iterations++;
-  context.iteration_in_scenario = iterations_started_++;
-  context.scenario = plan_.scenario;
-  context.scheduled_start_ns = slot.iteration_start_ns;
-  slot.body->run_iteration(context, [this, &slot](IterationOutcome outcome) { on_iteration_done(slot, outcome); });
-}
-
-void WorkerScheduler::on_iteration_done(VuSlot& slot, IterationOutcome outcome) {
-  LUALOAD_ASSERT(slot.busy && in_flight_ > 0);
-  slot.busy = false;
-  --in_flight_;
+void WorkerScheduler::on_iteration_done(ScenarioRun& run, ScenarioRun::VuSlot& slot, IterationOutcome outcome) {
   if (closing_) {
     close_if_idle();
     return;
   }
-  if (outcome == IterationOutcome::Interrupted) {
-    ++result_.interrupted;
-  } else {
-    // Failed iterations count, like k6: the VU ran the whole function, it just did not end well.
-    double ms = static_cast<double>(clock_.now_ns() - slot.iteration_start_ns) / 1e6;
-    registry_.add(metrics::builtin::kIterations, scenario_tags_, 1);
-    registry_.add(metrics::builtin::kIterationDuration, scenario_tags_, ms);
-    ++result_.iterations;
-  }
-  if (outcome == IterationOutcome::Aborted && result_.abort_message.empty()) {
-    result_.abort_message = slot.body->abort_message();
-    if (result_.abort_message.empty()) result_.abort_message = "test aborted by the script";
-    if (on_abort_) on_abort_(result_.abort_message);
+  if (outcome == IterationOutcome::Aborted && abort_message_.empty()) {
+    abort_message_ = run.abort_message(slot);
+    if (abort_message_.empty()) abort_message_ = "test aborted by the script";
+    if (on_abort_) on_abort_(abort_message_);
     stop(clock_.now_ns());
     return;
   }
-  if (slot.active && may_start_iteration()) {
-    start_iteration(slot);
-    return;
-  }
   maybe_finish();
-}
-
-bool WorkerScheduler::may_start_iteration() {
-  if (stopping_) return false;
-  if (clock_.now_ns() >= plan_.end_ns) return false;
-  if (plan_.iterations_left) {
-    if (plan_.iterations_left->fetch_sub(1, std::memory_order_relaxed) <= 0) return false;
-  }
-  return true;
 }
 
 void WorkerScheduler::arm_timer(int64_t at_ns) {
@@ -156,39 +126,23 @@ void WorkerScheduler::arm_timer(int64_t at_ns) {
   uv_timer_start(timer_, on_timer_cb, delay_ms, 0);
 }
 
-void WorkerScheduler::on_timer_cb(uv_timer_t* timer) { static_cast<WorkerScheduler*>(timer->data)->on_timer(); }
-
-void WorkerScheduler::on_timer() {
-  int64_t now = clock_.now_ns();
-  if (!stopping_ && now >= plan_.end_ns) {
-    stopping_ = true;
-    graceful_deadline_ns_ = plan_.end_ns + plan_.graceful_stop_ns;
-  }
-  if (stopping_ && now >= graceful_deadline_ns_) {
-    interrupt_all();
-  } else if (stopping_) {
-    arm_timer(graceful_deadline_ns_);
-  } else {
-    arm_timer(plan_.end_ns);
-  }
-  maybe_finish();
-}
-
-void WorkerScheduler::interrupt_all() {
-  for (auto& slot : vus_) {
-    if (slot->busy) slot->body->interrupt();
-  }
-}
+void WorkerScheduler::on_timer_cb(uv_timer_t* timer) { static_cast<WorkerScheduler*>(timer->data)->service(); }
 
 void WorkerScheduler::maybe_finish() {
-  if (finished_ || in_flight_ > 0) return;
-  // With nothing in flight, no iteration can start again unless we are still inside the plan's window and have
-  // budget; the VU loops restart themselves from on_iteration_done, so an idle scheduler before the end means
-  // the budget ran out or every VU was stopped.
-  if (!stopping_ && clock_.now_ns() < plan_.end_ns && !plan_.iterations_left) return;
+  if (finished_ || !started_) return;
+  for (const auto& run : runs_) {
+    if (!run->finished()) return;
+  }
   finished_ = true;
   uv_timer_stop(timer_);
-  if (on_finished_) on_finished_(result_);
+  Finished result;
+  for (const auto& run : runs_) {
+    result.iterations += run->stats().iterations;
+    result.interrupted += run->stats().interrupted;
+    result.dropped += run->stats().dropped;
+  }
+  result.abort_message = abort_message_;
+  if (on_finished_) on_finished_(result);
 }
 
 }  // namespace luaload::engine::schedule

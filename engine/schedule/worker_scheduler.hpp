@@ -3,7 +3,6 @@
 
 #include <uv.h>
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -12,40 +11,35 @@
 
 #include "engine/core/clock.hpp"
 #include "engine/metrics/registry.hpp"
+#include "engine/schedule/scenario_run.hpp"
 #include "engine/schedule/vu.hpp"
 
 namespace luaload::engine::schedule {
 
-// What one worker runs of a closed-model scenario: `vus` of its VUs loop iterations back to back until the
-// scenario ends. Iterations stop being started at `end_ns` (monotonic) or when the shared iteration budget is
-// spent; iterations still running get `graceful_stop_ns` more, then are interrupted.
+// What one worker runs: its share of every scenario.
 struct WorkerPlan {
-  std::string scenario = "default";
-  size_t vus = 0;
-  int64_t end_ns = 0;
-  int64_t graceful_stop_ns = 0;
-  // Shared by every worker of a shared-iterations scenario: each iteration claims one unit before it starts. The
-  // one piece of state workers share, an atomic counter of plain numbers (no Lua, no engine objects). Null means
-  // unlimited.
-  std::shared_ptr<std::atomic<int64_t>> iterations_left;
+  std::vector<WorkerScenarioPlan> scenarios;
 };
 
-// Counts the main thread reads to draw progress and the vus gauge; sent as a copy.
+// Counts the main thread reads to draw progress and the vus/vus_max gauges; sent as a copy.
 struct WorkerStatus {
   size_t active_vus = 0;       // VUs with an iteration in flight
+  size_t allocated_vus = 0;    // VUs initialised so far (arrival rate grows them up to maxVUs)
   uint64_t iterations_done = 0;
+  uint64_t dropped = 0;
 };
 
-// Runs the VUs of one worker. Records iterations, iteration_duration (tagged with the scenario) into the worker's
-// registry; everything else a VU measures is recorded by the VU itself.
+// Runs the scenarios of one worker, concurrently, each with its own VUs (a VU belongs to one scenario for its
+// life). One uv timer wakes the scheduler when the earliest scenario wants it; the ScenarioRuns do the time math.
 //
-// Threading: the worker's loop thread only. Lifecycle: init_vus() -> start() -> [stop()] -> on_finished ->
+// Threading: the worker's loop thread only. Lifecycle: init() -> start() -> [stop()] -> on_finished ->
 // close(on_closed) -> destroy after on_closed.
 class WorkerScheduler {
  public:
   struct Finished {
     uint64_t iterations = 0;
     uint64_t interrupted = 0;
+    uint64_t dropped = 0;
     std::string abort_message;  // non-empty when a VU called abort()
   };
   using OnFinished = std::function<void(Finished)>;
@@ -56,17 +50,21 @@ class WorkerScheduler {
   WorkerScheduler(const WorkerScheduler&) = delete;
   WorkerScheduler& operator=(const WorkerScheduler&) = delete;
 
-  // Creates (initialises) VUs with these global ids. False with *error on the first VU that fails.
-  bool init_vus(const std::vector<uint64_t>& vu_ids, std::string* error);
-  size_t vu_count() const { return vus_.size(); }
+  // Creates the scenario runs and their initial VUs. False with *error on the first VU that fails.
+  bool init(WorkerPlan plan, std::string* error);
+  size_t vu_count() const;
 
-  // Starts the plan. on_abort runs as soon as a VU aborts (the test should stop); on_finished runs exactly once,
-  // when no iteration is in flight any more and none will start.
-  void start(const WorkerPlan& plan, OnFinished on_finished, OnAbort on_abort = nullptr);
+  // Starts every scenario relative to `test_start_ns` (monotonic; each adds its startTime). on_abort runs as soon
+  // as a VU aborts (the test should stop); on_finished runs exactly once, on a later loop turn, when no iteration
+  // is in flight any more and none will start.
+  void start(int64_t test_start_ns, OnFinished on_finished, OnAbort on_abort = nullptr);
 
   // Stops starting iterations now; in-flight ones get until `graceful_deadline_ns` (monotonic), then are
   // interrupted. A deadline <= now interrupts at once.
   void stop(int64_t graceful_deadline_ns);
+
+  // Runs whatever is due now. The timer calls it; tests driving a ManualClock call it after moving the clock.
+  void service();
 
   WorkerStatus status() const;
 
@@ -74,36 +72,27 @@ class WorkerScheduler {
   void close(std::function<void()> on_closed);
 
  private:
-  struct VuSlot;
-  void start_iteration(VuSlot& slot);
-  void on_iteration_done(VuSlot& slot, IterationOutcome outcome);
-  bool may_start_iteration();
+  void on_iteration_done(ScenarioRun& run, ScenarioRun::VuSlot& slot, IterationOutcome outcome);
   void arm_timer(int64_t at_ns);
   static void on_timer_cb(uv_timer_t* timer);
-  void on_timer();
-  void interrupt_all();
   void maybe_finish();
   void close_if_idle();
+  size_t in_flight() const;
 
   uv_loop_t* loop_;
   VuFactory& factory_;
   metrics::Registry& registry_;
   const core::Clock& clock_;
-  std::vector<std::unique_ptr<VuSlot>> vus_;
-  WorkerPlan plan_;
-  metrics::TagSetId scenario_tags_ = 0;
+  std::vector<std::unique_ptr<ScenarioRun>> runs_;
   OnFinished on_finished_;
   OnAbort on_abort_;
   uv_timer_t* timer_ = nullptr;  // freed in its close callback
   bool started_ = false;
-  bool stopping_ = false;
   bool finished_ = false;
   bool closing_ = false;
+  bool in_service_ = false;
   std::function<void()> on_closed_;
-  int64_t graceful_deadline_ns_ = 0;
-  size_t in_flight_ = 0;
-  uint64_t iterations_started_ = 0;
-  Finished result_;
+  std::string abort_message_;
 };
 
 }  // namespace luaload::engine::schedule
