@@ -155,6 +155,14 @@ int l_http_request(lua_State* L) {
 
 }  // namespace
 
+engine::http::Request read_http_request(lua_State* L, const char* api, const RuntimeConfig& config) {
+  return read_request(L, api, config);
+}
+
+void record_http_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base) {
+  record_exchange(impl, exchange, base);
+}
+
 void open_http(lua_State* L, WorkerRuntime::Impl* impl) {
   lua_pushlightuserdata(L, impl);
   lua_pushcclosure(L, l_http_request, 1);

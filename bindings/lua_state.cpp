@@ -73,10 +73,13 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   impl->refs.iterations = ref_field(L, kVu, "iterations");
   impl->refs.once = ref_field(L, kVu, "once");
   impl->refs.decode_data = ref_field(L, kVu, "decode_data");
+  impl->refs.task = ref_field(L, kVu, "task");
 
   lua_newtable(L);  // kCore
   open_ll(L, impl);
   open_http(L, impl);
+  open_stream(L, impl);
+  open_task(L, impl);
 
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "loaded");

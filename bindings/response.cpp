@@ -162,6 +162,10 @@ int l_response_tostring(lua_State* L) {
 
 }  // namespace
 
+void push_header_table(lua_State* L, WorkerRuntime::Impl& impl, const engine::http::Headers& headers) {
+  push_headers(L, impl, headers);
+}
+
 void push_response(lua_State* L, WorkerRuntime::Impl& impl, engine::http::Response&& response) {
   void* memory = lua_newuserdata(L, sizeof(LuaResponse));
   new (memory) LuaResponse{std::make_unique<engine::http::Response>(std::move(response)), false};

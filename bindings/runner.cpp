@@ -132,6 +132,10 @@ void WorkerRuntime::Impl::resume(VuState& vu, int nargs) {
   current_ = &vu;
   const int status = lua_resume(thread, nargs);
   current_ = previous;
+  if (vu.root_key != 0) {
+    on_task_resumed(vu, status);
+    return;
+  }
   if (vu.aborted) {
     // ll.abort() yields like an engine call but nothing will ever resume it.
     drop_coroutine(vu);
@@ -189,6 +193,7 @@ void WorkerRuntime::Impl::on_done_marker(VuState& vu) {
 
 // Ends the iteration in flight. `later`: `done` must not run from the current call (run_iteration, interrupt).
 void WorkerRuntime::Impl::finish(VuState& vu, IterationOutcome outcome, bool later) {
+  end_background_work(vu);
   vu.running = false;
   vu.pending = PendingKind::None;
   VuBody::Done done = std::move(vu.done);
@@ -215,8 +220,10 @@ void WorkerRuntime::Impl::cancel_pending(VuState& vu) {
       uv_timer_stop(vu.timer);
       break;
     case PendingKind::Http:
-      vu.client->cancel(vu.pending_request);
+      client_for(vu).cancel(vu.pending_request);
       break;
+    case PendingKind::StreamWait:  // the wake finds a newer generation, or nothing, and does nothing
+    case PendingKind::TaskWait:
     case PendingKind::Abort:
     case PendingKind::None:
       break;

@@ -134,7 +134,8 @@ VuState& WorkerRuntime::Impl::require_vu(lua_State* L, const char* api) {
   return *current_;
 }
 
-engine::http::Client& WorkerRuntime::Impl::client_for(VuState& vu) {
+engine::http::Client& WorkerRuntime::Impl::client_for(VuState& task_or_vu) {
+  VuState& vu = root_of(task_or_vu);  // a task uses its VU's connections
   if (vu.client == nullptr) {
     engine::http::ClientEnvironment env;
     env.loop = loop_;
@@ -227,6 +228,11 @@ void WorkerRuntime::Impl::retire(uint64_t key) {
   if (vu == nullptr || vu->retired) {
     return;
   }
+  if (vu->root_key != 0) {
+    on_task_retired(*vu);
+  } else {
+    end_background_work(*vu);
+  }
   vu->retired = true;
   vu->running = false;
   vu->done = nullptr;
@@ -240,6 +246,8 @@ void WorkerRuntime::Impl::retire(uint64_t key) {
 void WorkerRuntime::Impl::release(VuState& vu) {
   luaL_unref(L_, LUA_REGISTRYINDEX, vu.env_ref);
   luaL_unref(L_, LUA_REGISTRYINDEX, vu.data_ref);
+  luaL_unref(L_, LUA_REGISTRYINDEX, vu.task_ref);
+  vu.task_ref = LUA_NOREF;
   vu.env_ref = LUA_NOREF;
   vu.data_ref = LUA_NOREF;
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,7 +41,9 @@ struct GroupFrame {
 };
 
 // What a yielded VU is waiting for, so that interrupt() can cancel it.
-enum class PendingKind { None, Sleep, Http, Abort };
+enum class PendingKind { None, Sleep, Http, Abort, StreamWait, TaskWait };
+
+struct StreamState;  // an http.stream in flight (stream.cpp)
 
 // All per-VU state. Owned by WorkerRuntime::Impl; freed on a later loop turn once its handles are closed.
 //
@@ -76,6 +79,14 @@ struct VuState {
   std::unique_ptr<engine::http::Client> client;  // created on first request
   int open_handles = 0;
 
+  // ll.spawn (task.cpp). A task is a VuState of its own (key, coroutine, pending operation, timer) that runs on
+  // behalf of its root VU: it shares the root's globals and HTTP client, and dies with the root's iteration.
+  uint64_t root_key = 0;               // tasks: the VU that spawned them; 0 for a VU
+  int task_ref = LUA_NOREF;            // tasks: the script's task object, where the results land
+  std::vector<VuHandle> task_waiters;  // tasks: coroutines in task:wait()
+  std::vector<uint64_t> tasks;         // VUs: their live tasks
+  std::vector<std::shared_ptr<StreamState>> streams;  // VUs: open streams, stopped when the iteration ends
+
   VuHandle handle() const { return {key, generation}; }
 };
 
@@ -103,6 +114,16 @@ class WorkerRuntime::Impl {
                 std::function<void(bool ok, std::string value)> done);
   // Resumes the VU's coroutine with the nargs values on top of its stack. Loop thread, never from inside Lua.
   void resume(VuState& vu, int nargs);
+
+  // Resumes the coroutine of `handle` on a later loop turn with `false`, if it still waits for `kind` then.
+  void wake_later(VuHandle handle, PendingKind kind);
+  // The VU a task runs for (the VU itself when it is not a task).
+  VuState& root_of(VuState& vu);
+  // Ids of the stream_* metrics, defined on first use (stream.cpp).
+  struct StreamMetrics {
+    engine::metrics::MetricId time_to_first_event, events, duration, bytes;
+  };
+  const StreamMetrics& stream_metrics();
 
   // The VU whose coroutine is running Lua right now (nullptr outside any resume/init).
   VuState* current() { return current_; }
@@ -142,6 +163,7 @@ class WorkerRuntime::Impl {
     int response_json = LUA_NOREF;
     int headers_mt = LUA_NOREF;
     int options_json = LUA_NOREF;
+    int task = LUA_NOREF;
   } refs;
 
  private:
@@ -156,6 +178,20 @@ class WorkerRuntime::Impl {
   void release(VuState& vu);
   void maybe_free(uint64_t key);
   void check_closed();
+  // task.cpp
+  void on_task_resumed(VuState& task, int status);
+  void finish_task(VuState& task, bool ok);
+  void on_task_retired(VuState& task);
+  void abort_from_task(VuState& task);
+  // Stops the VU's open streams and interrupts its tasks: the end of an iteration (or of the VU).
+  void end_background_work(VuState& vu);
+  void stop_streams(VuState& vu);  // stream.cpp
+
+ public:
+  // A task of `root`, spawned by `caller` (the root or another of its tasks), with its coroutine created.
+  VuState* new_task(VuState& root, const VuState& caller, std::string* error);
+
+ private:
   static void on_idle_cb(uv_idle_t* idle);
   static void on_timer_closed_cb(uv_handle_t* handle);
 
@@ -171,6 +207,7 @@ class WorkerRuntime::Impl {
   std::string setup_json_ = "null";
   std::string script_path_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+  std::optional<StreamMetrics> stream_metrics_;
 
   std::unordered_map<uint64_t, std::unique_ptr<VuState>> vus_;
   uint64_t next_key_ = 1;
@@ -197,6 +234,16 @@ bool open_state(WorkerRuntime::Impl& impl, std::string* error);
 void open_ll(lua_State* L, WorkerRuntime::Impl* impl);
 void open_http(lua_State* L, WorkerRuntime::Impl* impl);
 void open_response(lua_State* L, WorkerRuntime::Impl* impl);
+void open_stream(lua_State* L, WorkerRuntime::Impl* impl);  // core.http_stream, core.stream_*
+void open_task(lua_State* L, WorkerRuntime::Impl* impl);    // core.spawn, core.task_wait
+
+// Shared by http.cpp and stream.cpp: the request from core.http_request's argument layout (api, method, url, body,
+// headers, timeout, redirects, tags), and the samples of one finished exchange.
+engine::http::Request read_http_request(lua_State* L, const char* api, const RuntimeConfig& config);
+void record_http_exchange(WorkerRuntime::Impl& impl, const engine::http::Exchange& exchange,
+                          engine::metrics::TagSetId base);
+// A headers table as res.headers has it (case-insensitive lookup, repeated headers joined with ", ").
+void push_header_table(lua_State* L, WorkerRuntime::Impl& impl, const engine::http::Headers& headers);
 
 // The sentinel every engine-yielding binding yields first, and the one the VU driver yields between iterations.
 void* engine_yield_sentinel();

@@ -13,6 +13,7 @@ local M = {}
 local units = { ms = 0.001, s = 1, m = 60, h = 3600 }
 
 -- 5, "5s", "500ms", "1m30s" -> seconds.
+-- Raises at level 4: parse_timeout <- normalise <- request/stream <- the script (http.get tail-calls request).
 local function parse_timeout(value, api)
   if type(value) == "number" then
     return value
@@ -22,13 +23,13 @@ local function parse_timeout(value, api)
     while rest ~= "" do
       local number, unit, tail = match(rest, "^(%d+%.?%d*)(%a+)(.*)$")
       if not number or not units[unit] then
-        error(format("%s: invalid timeout %q (use seconds or a duration like \"5s\", \"500ms\")", api, value), 3)
+        error(format("%s: invalid timeout %q (use seconds or a duration like \"5s\", \"500ms\")", api, value), 4)
       end
       total, rest = total + tonumber(number) * units[unit], tail
     end
     return total
   end
-  error(api .. ": timeout must be a number of seconds or a duration string", 3)
+  error(api .. ": timeout must be a number of seconds or a duration string", 4)
 end
 
 local function escape(text)
@@ -78,36 +79,42 @@ local function with_default_header(headers, name, value)
   return copy
 end
 
-local function request(api, method, url, body, params)
-  if params == nil then
-    return send(api, method, url, body)
-  end
+-- params -> body, headers, timeout, redirects, tags (as core.http_request takes them). `timeout_key` names the
+-- param that is the timeout: "timeout" for requests, "idle_timeout" for streams.
+local function normalise(api, body, params, timeout_key)
   if type(params) ~= "table" then
-    error(api .. ": params must be a table", 2)
+    error(api .. ": params must be a table", 3)
   end
   local headers = params.headers
   if headers ~= nil and type(headers) ~= "table" then
-    error(api .. ": params.headers must be a table", 2)
+    error(api .. ": params.headers must be a table", 3)
   end
   if params.json ~= nil then
     body = json.encode(params.json)
     headers = with_default_header(headers, "Content-Type", "application/json")
   elseif params.form ~= nil then
     if type(params.form) ~= "table" then
-      error(api .. ": params.form must be a table", 2)
+      error(api .. ": params.form must be a table", 3)
     end
     body = M.encode_form(params.form)
     headers = with_default_header(headers, "Content-Type", "application/x-www-form-urlencoded")
   end
-  local timeout = params.timeout
+  local timeout = params[timeout_key]
   if timeout ~= nil then
     timeout = parse_timeout(timeout, api)
   end
   local tags = params.tags
   if tags ~= nil and type(tags) ~= "table" then
-    error(api .. ": params.tags must be a table", 2)
+    error(api .. ": params.tags must be a table", 3)
   end
-  return send(api, method, url, body, headers, timeout, params.redirects, tags)
+  return body, headers, timeout, params.redirects, tags
+end
+
+local function request(api, method, url, body, params)
+  if params == nil then
+    return send(api, method, url, body)
+  end
+  return send(api, method, url, normalise(api, body, params, "timeout"))
 end
 
 function M.request(method, url, body, params)
@@ -124,6 +131,77 @@ function M.put(url, body, params) return request("http.put", "PUT", url, body, p
 function M.patch(url, body, params) return request("http.patch", "PATCH", url, body, params) end
 function M.del(url, body, params) return request("http.del", "DELETE", url, body, params) end
 function M.options(url, body, params) return request("http.options", "OPTIONS", url, body, params) end
+
+-- Streams (bindings/stream.cpp). The core.stream_* calls return false after they had to wait, so each is called
+-- until it has an answer.
+local open_stream, stream_head, stream_read = core.http_stream, core.stream_head, core.stream_read
+local stream_event, stream_close = core.stream_event, core.stream_close
+
+local function until_ready(fn, s)
+  local a, b, c, d = fn(s)
+  while a == false do
+    a, b, c, d = fn(s)
+  end
+  return a, b, c, d
+end
+
+local reader_methods = {}
+local reader_mt = { __index = reader_methods }
+
+-- The next body bytes (everything received since the previous read), or nil at the end of the body; after a
+-- failure reader.error and reader.error_code say why.
+function reader_methods:read()
+  local chunk, err, code = until_ready(stream_read, self._stream)
+  if chunk == nil and err ~= nil then
+    self.error, self.error_code = err, code
+  end
+  return chunk
+end
+
+-- for ev in reader:events() do ... end: the body parsed as server-sent events.
+function reader_methods:events()
+  return function()
+    local event, err, code = until_ready(stream_event, self._stream)
+    if event == nil and err ~= nil then
+      self.error, self.error_code = err, code
+    end
+    return event
+  end
+end
+
+function reader_methods:close()
+  stream_close(self._stream)
+end
+
+local function stream(api, method, url, body, params)
+  local s
+  if params == nil then
+    s = open_stream(api, method, url, body)
+  else
+    s = open_stream(api, method, url, normalise(api, body, params, "idle_timeout"))
+  end
+  local status, headers, err, code = until_ready(stream_head, s)
+  return setmetatable({ _stream = s, status = status, headers = headers, error = err, error_code = code }, reader_mt)
+end
+
+function M.stream(method, url, body, params)
+  if type(method) ~= "string" then
+    error("http.stream: method must be a string", 2)
+  end
+  return stream("http.stream", method:upper(), url, body, params)
+end
+
+function M.sse(url, params)
+  if params ~= nil and type(params) ~= "table" then
+    error("http.sse: params must be a table", 2)
+  end
+  local copy = {}
+  for key, value in pairs(params or {}) do
+    copy[key] = value
+  end
+  copy.headers = with_default_header(copy.headers, "Accept", "text/event-stream")
+  return stream("http.sse", "GET", url, nil, copy)
+end
 
 -- Helpers for luaload.Response (bindings/response.cpp); not part of the module scripts see.
 local headers_mt = {

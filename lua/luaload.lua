@@ -68,6 +68,34 @@ function M.group(name, fn)
   return leave_group(depth, xpcall(fn, vu.keep_traceback))
 end
 
+-- ll.spawn(fn, ...): fn runs as a background task of this VU (bindings/task.cpp); interrupted when the iteration
+-- that spawned it ends.
+local task_methods = {}
+local task_mt = { __index = task_methods }
+
+function task_methods:wait()
+  while not self.finished do
+    core.task_wait(self)
+  end
+  if not self.ok then
+    error(self.error, 0)
+  end
+  return unpack(self.results, 1, self.results.n)
+end
+
+function task_methods:done()
+  return self.finished
+end
+
+function M.spawn(fn, ...)
+  if type(fn) ~= "function" then
+    error("ll.spawn: the first argument must be a function", 2)
+  end
+  local task = setmetatable({ finished = false }, task_mt)
+  core.spawn(task, fn, ...)
+  return task
+end
+
 local metric_methods = {}
 local metric_mt = { __index = metric_methods }
 

@@ -55,6 +55,12 @@ function M.once(fn, data, encode)
   raw_yield(iteration_done, ok, res)
 end
 
+-- The body of an ll.spawn task's coroutine: fn(...) with the same error handling as an iteration. The runner
+-- reads (true, results...) or (false, error with traceback) when it returns.
+function M.task(fn, ...)
+  return xpcall(fn, on_error, ...)
+end
+
 -- setup()'s JSON back into a value, JSON null becoming nil.
 function M.decode_data(text)
   local value = json.decode(text)
