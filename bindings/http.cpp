@@ -159,8 +159,9 @@ engine::http::Request read_http_request(lua_State* L, const char* api, const Run
   return read_request(L, api, config);
 }
 
-void record_http_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base) {
-  record_exchange(impl, exchange, base);
+void record_http_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base,
+                          double lag_ms) {
+  record_exchange(impl, exchange, base, lag_ms);
 }
 
 void open_http(lua_State* L, WorkerRuntime::Impl* impl) {

@@ -241,7 +241,7 @@ void open_task(lua_State* L, WorkerRuntime::Impl* impl);    // core.spawn, core.
 // headers, timeout, redirects, tags), and the samples of one finished exchange.
 engine::http::Request read_http_request(lua_State* L, const char* api, const RuntimeConfig& config);
 void record_http_exchange(WorkerRuntime::Impl& impl, const engine::http::Exchange& exchange,
-                          engine::metrics::TagSetId base);
+                          engine::metrics::TagSetId base, double lag_ms);
 // A headers table as res.headers has it (case-insensitive lookup, repeated headers joined with ", ").
 void push_header_table(lua_State* L, WorkerRuntime::Impl& impl, const engine::http::Headers& headers);
 

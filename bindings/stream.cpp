@@ -50,6 +50,7 @@ struct StreamState {
   VuHandle waiter{};
   bool has_waiter = false;
   int64_t start_ns = 0;
+  double lag_ms = 0;  // the iteration's start lag, for http_req_duration_corrected
   bool first_seen = false;
   uint64_t bytes = 0;
 
@@ -148,8 +149,8 @@ void on_done(const std::shared_ptr<StreamState>& state, engine::http::Response&&
   // A stream cancelled because its VU went away is not a sample, like any cancelled request.
   if (response.final.error_code != ErrorCode::Cancelled) {
     auto& impl = *st.impl;
-    for (const auto& hop : response.redirects) record_http_exchange(impl, hop, st.base_tags);
-    record_http_exchange(impl, response.final, st.base_tags);
+    for (const auto& hop : response.redirects) record_http_exchange(impl, hop, st.base_tags, st.lag_ms);
+    record_http_exchange(impl, response.final, st.base_tags, st.lag_ms);
     const auto& metrics = impl.stream_metrics();
     const double ms = static_cast<double>(core::mono_now_ns() - st.start_ns) / 1e6;
     impl.registry().add(metrics.duration, st.stream_tags, ms);
@@ -201,6 +202,7 @@ int l_http_stream(lua_State* L) {
   state->base_tags = lua_istable(L, 8) ? impl.registry().intern(impl.base_tags(vu, L, 8))
                                        : impl.request_tags().defaults(vu.group_path, vu.context.scenario);
   state->start_ns = core::mono_now_ns();
+  state->lag_ms = static_cast<double>(vu.context.start_lag_ns) / 1e6;
   engine::http::Client::StreamCallbacks callbacks;
   StreamState* raw = state.get();
   callbacks.on_headers = [raw](const engine::http::Response& head, const engine::http::Exchange& exchange) {
