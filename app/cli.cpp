@@ -7,6 +7,7 @@
 
 #include "app/demo_command.hpp"
 #include "app/exit_codes.hpp"
+#include "app/inspect_command.hpp"
 #include "app/run_flags.hpp"
 #include "app/target_command.hpp"
 
@@ -33,6 +34,8 @@ int run_cli(int argc, char** argv) {
   add_target_command(root, exit_code);
   DemoFlags demo_flags;
   CLI::App* demo = add_demo_command(root, demo_flags);
+  RunFlags inspect_flags;
+  CLI::App* inspect = add_inspect_command(root, inspect_flags);
   CLI::App* version = root.add_subcommand("version", "Print the version");
   CLI::App* help = root.add_subcommand("help", "Show this help");
 
@@ -57,6 +60,7 @@ int run_cli(int argc, char** argv) {
     return kExitOk;
   }
   if (run->parsed()) return run_test(run_flags);
+  if (inspect->parsed()) return run_inspect(inspect_flags);
   if (demo->parsed()) return run_demo(demo_flags);
   return exit_code;
 }

@@ -134,6 +134,13 @@ int run_test(const RunFlags& flags) {
 
 int run_test_source(const RunFlags& flags, const std::string& code) {
   TestRunConfig config;
+  if (int exit = prepare_run_config(flags, code, &config); exit != kExitOk) return exit;
+  TestRun run(std::move(config));
+  return run.execute();
+}
+
+int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunConfig* out) {
+  TestRunConfig& config = *out;
   config.script.path = flags.script;
   config.script.code = code;
   std::string error;
@@ -165,9 +172,7 @@ int run_test_source(const RunFlags& flags, const std::string& code) {
   int64_t most_vus = 0;
   for (const auto& scenario : config.scenarios) most_vus += engine::schedule::scenario_max_vus(scenario);
   config.threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(config.threads, most_vus)));
-
-  TestRun run(std::move(config));
-  return run.execute();
+  return kExitOk;
 }
 
 }  // namespace luaload::app

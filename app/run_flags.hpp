@@ -12,6 +12,8 @@ class App;
 
 namespace luaload::app {
 
+struct TestRunConfig;
+
 // `luaload run` flags as typed; validated and merged over the script's options by the run command.
 struct RunFlags {
   std::string script;
@@ -37,5 +39,9 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code);
 int run_test(const RunFlags& flags);
 // The same with the script's text given (flags.script is then only its name in messages).
 int run_test_source(const RunFlags& flags, const std::string& code);
+
+// Reads the script's options, merges the flags and resolves the scenarios into *config, without running anything.
+// kExitOk, or the exit code with the error already printed.
+int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunConfig* config);
 
 }  // namespace luaload::app
