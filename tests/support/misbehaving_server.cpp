@@ -169,7 +169,25 @@ void MisbehavingServer::on_request(Peer* peer) {
   }
 }
 
+void MisbehavingServer::stall_window(uint64_t from_ms, uint64_t length_ms, uint64_t delay_ms) {
+  stall_from_ms_ = from_ms;
+  stall_length_ms_ = length_ms;
+  stall_delay_ms_ = delay_ms;
+}
+
 void MisbehavingServer::send_reply(Peer* peer, const Reply& reply) {
+  const uint64_t now = uv_now(loop_);
+  if (requests_ == 1) first_request_ms_ = now;
+  if (stall_delay_ms_ > 0 && now >= first_request_ms_ + stall_from_ms_ &&
+      now < first_request_ms_ + stall_from_ms_ + stall_length_ms_ && reply.drip_bytes == 0) {
+    // The whole reply as one drip piece, sent when the timer fires.
+    ++stalled_;
+    peer->drip_data = reply.bytes;
+    peer->drip_bytes = reply.bytes.size();
+    peer->close_after_drip = reply.close_after;
+    uv_timer_start(&peer->drip_timer, ServerCallbacks::on_drip, stall_delay_ms_, 0);
+    return;
+  }
   if (reply.drip_bytes > 0) {
     peer->drip_data = reply.bytes;
     peer->drip_bytes = reply.drip_bytes;

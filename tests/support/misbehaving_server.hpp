@@ -57,6 +57,11 @@ class MisbehavingServer {
 
   void close(std::function<void()> on_closed);
 
+  // Requests whose head arrives within [from, from + length) after the first request's are answered `delay` late
+  // (a server stall, for coordinated-omission tests); the others as usual.
+  void stall_window(uint64_t from_ms, uint64_t length_ms, uint64_t delay_ms);
+  size_t stalled() const { return stalled_; }
+
   struct Peer;
 
  private:
@@ -78,6 +83,11 @@ class MisbehavingServer {
   size_t requests_ = 0;
   std::string last_head_;
   size_t last_body_bytes_ = 0;
+  uint64_t first_request_ms_ = 0;
+  uint64_t stall_from_ms_ = 0;
+  uint64_t stall_length_ms_ = 0;
+  uint64_t stall_delay_ms_ = 0;
+  size_t stalled_ = 0;
   bool closing_ = false;
   bool listener_closed_ = false;
   std::function<void()> on_closed_;

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// Scenarios end to end through the built binary: honest latency under a server stall, several scenarios with their
+// tags, exec functions, inspect, and bad scenario options.
+#include <gtest/gtest.h>
+#include <uv.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "support/misbehaving_server.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace luaload::test {
+namespace {
+
+using nlohmann::json;
+
+// A MisbehavingServer on a thread of its own, answering 200 "ok" to every request.
+class ServerThread {
+ public:
+  ServerThread() {
+    uv_loop_init(&loop_);
+    server_ = std::make_unique<MisbehavingServer>(&loop_, std::vector<Reply>{Reply{Reply::Action::Respond, http_response(200, "ok")}});
+    uv_async_init(&loop_, &stop_, [](uv_async_t* async) {
+      auto* self = static_cast<ServerThread*>(async->data);
+      self->server_->close([] {});
+      uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
+    });
+    stop_.data = this;
+  }
+  ~ServerThread() {
+    uv_async_send(&stop_);
+    if (thread_.joinable()) thread_.join();
+    EXPECT_EQ(uv_loop_close(&loop_), 0);
+  }
+  void start() { thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); }); }
+  MisbehavingServer& server() { return *server_; }
+
+ private:
+  uv_loop_t loop_{};
+  uv_async_t stop_{};
+  std::unique_ptr<MisbehavingServer> server_;
+  std::thread thread_;
+};
+
+class ScenariosTest : public ::testing::Test {
+ protected:
+  ProcessResult luaload(const std::string& command, const std::string& script, std::vector<std::string> args) {
+    auto path = dir_.write_file("script.lua", script);
+    std::vector<std::string> argv = {LUALOAD_BINARY, command, path.string()};
+    if (command == "run") argv.push_back("--quiet");
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, std::chrono::milliseconds(30'000));
+  }
+  json summary() {
+    std::ifstream in(dir_.path() / "summary.json");
+    std::stringstream text;
+    text << in.rdbuf();
+    return json::parse(text.str(), nullptr, false);
+  }
+  std::string summary_path() const { return (dir_.path() / "summary.json").string(); }
+
+  TempDir dir_;
+};
+
+// Issue 4's test: 100 iterations/s with 2 VUs; the server stalls every request for 1 s during one second. The two
+// VUs sit in the stall while ~100 arrivals wait: plain latency sees two slow requests, corrected latency sees what
+// every user arriving on schedule met.
+TEST_F(ScenariosTest, CorrectedLatencyShowsAServerStallThatPlainLatencyHides) {
+  ServerThread server;
+  server.server().stall_window(1000, 1000, 1000);
+  server.start();
+  const std::string script = R"(
+local http = require("luaload.http")
+local ll = require("luaload")
+options = { scenarios = { open = { executor = "constant-arrival-rate", rate = 100, duration = "4s",
+                                   preAllocatedVUs = 2, maxVUs = 2 } } }
+function default() http.get(ll.env.URL) end
+)";
+  auto result = luaload("run", script, {"-e", "URL=" + server.server().url("/"), "--threads", "1", "--summary-export",
+                                        summary_path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  json s = summary();
+  double plain_p99 = s["metrics"]["http_req_duration"]["values"]["p(99)"].get<double>();
+  double corrected_p99 = s["metrics"]["http_req_duration_corrected"]["values"]["p(99)"].get<double>();
+  double lag_max = s["metrics"]["iteration_start_lag"]["values"]["max"].get<double>();
+  EXPECT_GE(corrected_p99, 500) << "corrected p99 " << corrected_p99;
+  EXPECT_LT(plain_p99, 500) << "plain p99 " << plain_p99;
+  EXPECT_GE(lag_max, 500);
+  EXPECT_GE(s["metrics"]["iterations"]["values"]["count"].get<double>(), 390);
+}
+
+TEST_F(ScenariosTest, ScenariosRunConcurrentlyWithTheirExecTagsAndEnv) {
+  ServerThread server;
+  server.start();
+  const std::string script = R"(
+local http = require("luaload.http")
+local ll = require("luaload")
+options = {
+  scenarios = {
+    browse = { executor = "per-vu-iterations", vus = 2, iterations = 5, exec = "browse", tags = { team = "web" },
+               env = { PAGE = "/browse" } },
+    buy = { executor = "shared-iterations", vus = 3, iterations = 7, exec = "buy" },
+  },
+  thresholds = {
+    ["http_reqs{scenario:browse}"] = { "count==10" },
+    ["http_reqs{team:web}"] = { "count==10" },
+    ["http_reqs{scenario:buy}"] = { "count==7" },
+    ["checks{scenario:browse}"] = { "rate==1" },
+  },
+}
+function browse() ll.check(ll.env.PAGE, { ["scenario env"] = function(p) return p == "/browse" end }) http.get(ll.env.URL) end
+function buy() http.get(ll.env.URL) end
+)";
+  auto result = luaload("run", script, {"-e", "URL=" + server.server().url("/"), "--threads", "2"});
+  EXPECT_EQ(result.exit_code, 0) << result.out << result.err;
+}
+
+TEST_F(ScenariosTest, AMissingExecFunctionIsAConfigurationError) {
+  auto result = luaload("run", R"(
+options = { scenarios = { a = { executor = "constant-vus", duration = "1s", exec = "nope" } } }
+function default() end
+)", {});
+  EXPECT_EQ(result.exit_code, 104);
+  EXPECT_NE(result.err.find("exec function \"nope\" is not defined"), std::string::npos) << result.err;
+}
+
+TEST_F(ScenariosTest, ABadScenarioOptionExits104NamingIt) {
+  auto result = luaload("run", R"(
+options = { scenarios = { a = { executor = "constant-arrival-rate", rate = 10, duration = "1s" } } }
+function default() end
+)", {});
+  EXPECT_EQ(result.exit_code, 104);
+  EXPECT_NE(result.err.find("options.scenarios.a.preAllocatedVUs is required"), std::string::npos) << result.err;
+}
+
+TEST_F(ScenariosTest, InspectPrintsTheResolvedScenariosAndThePlannedDuration) {
+  auto result = luaload("inspect", R"(
+options = { scenarios = {
+  ramp = { executor = "ramping-vus", stages = { { duration = "1m", target = 10 } }, gracefulStop = "5s" },
+  open = { executor = "constant-arrival-rate", rate = 50, duration = "2m", preAllocatedVUs = 5, startTime = "30s" } } }
+function default() end
+)", {});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("ramp             ramping-vus"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("rate=50/s preAllocatedVUs=5 maxVUs=5"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("total planned duration: 3m ("), std::string::npos) << result.out;
+}
+
+TEST_F(ScenariosTest, TheStageFlagRampsVusAndDurationOverridesScriptScenarios) {
+  ServerThread server;
+  server.start();
+  const std::string script = R"(
+local http = require("luaload.http")
+local ll = require("luaload")
+options = { scenarios = { long = { executor = "constant-vus", vus = 1, duration = "1h" } } }
+function default() http.get(ll.env.URL) ll.sleep(0.05) end
+)";
+  auto inspect = luaload("inspect", script, {"--stage", "500ms:4,500ms:0"});
+  EXPECT_NE(inspect.out.find("startVUs=1 stages=500ms:4,500ms:0"), std::string::npos) << inspect.out;
+  auto result = luaload("run", script, {"-e", "URL=" + server.server().url("/"), "--stage", "500ms:4,500ms:0",
+                                        "--summary-export", summary_path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  json s = summary();
+  EXPECT_EQ(s["metrics"]["vus_max"]["values"]["value"].get<double>(), 4);
+  EXPECT_GT(s["metrics"]["iterations"]["values"]["count"].get<double>(), 10);
+}
+
+}  // namespace
+}  // namespace luaload::test
