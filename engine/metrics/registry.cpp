@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "engine/core/assert.hpp"
+#include "engine/core/clock.hpp"
 #include "engine/metrics/builtin.hpp"
 
 namespace luaload::engine::metrics {
@@ -94,6 +95,32 @@ void Registry::add(MetricId metric, TagSetId tags, double value) {
   auto it = series_.find(key);
   if (it == series_.end()) it = series_.emplace(key, Sink(definitions_[metric].type)).first;
   it->second.add(value);
+  if (sample_capacity_ == 0) return;
+  if (samples_.size() >= sample_capacity_) {
+    ++samples_dropped_;
+    return;
+  }
+  samples_.push_back({metric, tags, value, core::wall_now_ms()});
+}
+
+void Registry::enable_sample_log(size_t capacity) {
+  sample_capacity_ = capacity;
+  samples_.reserve(std::min<size_t>(capacity, 4096));
+}
+
+void Registry::move_samples(Delta& delta) {
+  // Tag sets are renumbered densely per delta, so a delta stands alone: the reader needs no table from earlier ones.
+  std::unordered_map<TagSetId, uint32_t> local;
+  delta.samples.reserve(samples_.size());
+  for (RawSample sample : samples_) {
+    auto [it, inserted] = local.emplace(sample.tags, static_cast<uint32_t>(delta.sample_tags.size()));
+    if (inserted) delta.sample_tags.push_back(tag_sets_[sample.tags]);
+    sample.tags = it->second;
+    delta.samples.push_back(sample);
+  }
+  samples_.clear();
+  delta.samples_dropped = samples_dropped_;
+  samples_dropped_ = 0;
 }
 
 Delta Registry::take_delta() {
@@ -106,6 +133,7 @@ Delta Registry::take_delta() {
     delta.series.push_back({definitions_[metric].name, tag_sets_[tags], sink});
     sink.clear();
   }
+  if (sample_capacity_ > 0) move_samples(delta);
   return delta;
 }
 

@@ -20,9 +20,19 @@ struct SeriesDelta {
   Tags tags;           // sorted by key
   Sink sink;
 };
+// One sample as it was added, kept only while a sample log is enabled (outputs that write every point).
+struct RawSample {
+  MetricId metric;    // index into Delta::definitions
+  uint32_t tags;      // index into Delta::sample_tags
+  double value;
+  int64_t time_ms;    // wall clock, Unix milliseconds
+};
 struct Delta {
   std::vector<MetricDef> definitions;  // every metric this worker knows (builtins included)
   std::vector<SeriesDelta> series;     // only series with samples since the last delta
+  std::vector<RawSample> samples;      // in the order added; empty unless the sample log is enabled
+  std::vector<Tags> sample_tags;       // the tag sets `samples` refer to
+  uint64_t samples_dropped = 0;        // samples not logged because the log was full
 };
 
 // A worker's metric registry: no locks, loop thread only. Samples are folded into per-series sinks as they are
@@ -52,12 +62,22 @@ class Registry {
   // Copies everything recorded since the previous call into a Delta and clears it here.
   Delta take_delta();
 
+  // Also keeps every sample (with a wall-clock timestamp) until the next take_delta(), at most `capacity` of them:
+  // past that, samples are only counted as dropped, so memory stays bounded whatever the request rate. 0 (the
+  // default) disables the log, and add() then costs one extra branch.
+  void enable_sample_log(size_t capacity);
+
  private:
+  void move_samples(Delta& delta);
+
   std::vector<MetricDef> definitions_;
   std::unordered_map<std::string, MetricId> by_name_;
   std::vector<Tags> tag_sets_;
   std::unordered_map<std::string, TagSetId> tag_set_ids_;  // key: canonical encoding of the sorted tags
   std::unordered_map<uint64_t, Sink> series_;              // key: metric << 32 | tag set
+  size_t sample_capacity_ = 0;
+  std::vector<RawSample> samples_;  // `tags` holds the TagSetId here; take_delta() renumbers
+  uint64_t samples_dropped_ = 0;
 };
 
 }  // namespace luaload::engine::metrics
