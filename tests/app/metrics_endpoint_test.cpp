@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+#include "app/metrics_endpoint.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "support/loop_fixture.hpp"
+
+namespace luaload::app {
+namespace {
+
+// A blocking client on its own thread: sends `request`, reads until the server closes, returns what it read.
+std::string exchange(int port, const std::string& request) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+
+class MetricsEndpointTest : public test::LoopFixture {
+ protected:
+  void TearDown() override {
+    endpoint_.close();
+    LoopFixture::TearDown();
+  }
+
+  // Runs the loop until the client thread is done (bounded: 10 s).
+  std::string request(const std::string& text) {
+    std::atomic<bool> done{false};
+    std::string response;
+    std::thread client([&] {
+      response = exchange(endpoint_.port(), text);
+      done = true;
+    });
+    uv_timer_init(&loop_, &wake_);
+    uv_timer_start(&wake_, [](uv_timer_t*) {}, 5, 5);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done && std::chrono::steady_clock::now() < deadline) uv_run(&loop_, UV_RUN_ONCE);
+    uv_close(reinterpret_cast<uv_handle_t*>(&wake_), nullptr);
+    client.join();
+    return response;
+  }
+
+  uv_timer_t wake_{};  // wakes the loop so it notices the client thread is done; closed after each request
+  MetricsEndpoint endpoint_{&loop_, [] { return std::string("luaload_vus 3\n"); }};
+};
+
+TEST_F(MetricsEndpointTest, ServesTheExpositionOnGetMetrics) {
+  std::string error;
+  ASSERT_TRUE(endpoint_.start("127.0.0.1:0", &error)) << error;
+  ASSERT_GT(endpoint_.port(), 0);
+  std::string response = request("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(response,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: 14\r\n"
+            "Connection: close\r\n\r\nluaload_vus 3\n");
+}
+
+TEST_F(MetricsEndpointTest, AnswersOtherPathsWith404) {
+  ASSERT_TRUE(endpoint_.start("127.0.0.1:0", nullptr));
+  EXPECT_EQ(request("GET / HTTP/1.1\r\n\r\n").substr(0, 22), "HTTP/1.1 404 Not Found");
+}
+
+TEST_F(MetricsEndpointTest, AnswersOtherMethodsWith405) {
+  ASSERT_TRUE(endpoint_.start("127.0.0.1:0", nullptr));
+  EXPECT_EQ(request("POST /metrics HTTP/1.1\r\n\r\n").substr(0, 31), "HTTP/1.1 405 Method Not Allowed");
+}
+
+TEST_F(MetricsEndpointTest, AnswersGarbageWith400) {
+  ASSERT_TRUE(endpoint_.start("127.0.0.1:0", nullptr));
+  EXPECT_EQ(request("hello\r\n\r\n").substr(0, 24), "HTTP/1.1 400 Bad Request");
+}
+
+TEST_F(MetricsEndpointTest, AnswersAnOversizedHeadWith431) {
+  ASSERT_TRUE(endpoint_.start("127.0.0.1:0", nullptr));
+  std::string huge = "GET /metrics HTTP/1.1\r\nX: " + std::string(20000, 'a');
+  EXPECT_EQ(request(huge).substr(0, 12), "HTTP/1.1 431");
+}
+
+TEST_F(MetricsEndpointTest, RejectsAnAddressWithoutAPort) {
+  std::string error;
+  EXPECT_FALSE(endpoint_.start("127.0.0.1", &error));
+  EXPECT_EQ(error, "--metrics-addr must be IP:PORT (like 127.0.0.1:9464), got \"127.0.0.1\"");
+}
+
+TEST_F(MetricsEndpointTest, ReportsAPortInUse) {
+  MetricsEndpoint first(&loop_, [] { return std::string(); });
+  ASSERT_TRUE(first.start("127.0.0.1:0", nullptr));
+  std::string error;
+  EXPECT_FALSE(endpoint_.start("127.0.0.1:" + std::to_string(first.port()), &error));
+  EXPECT_NE(error.find("address already in use"), std::string::npos) << error;
+  first.close();
+  uv_run(&loop_, UV_RUN_NOWAIT);
+}
+
+}  // namespace
+}  // namespace luaload::app
