@@ -123,6 +123,9 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
   run->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...], e.g. 5m:100,1h:100,5m:0");
   run->add_flag("--find-breaking-point", flags.find_breaking_point,
                 "Raise the arrival rate in steps until a threshold fails (see docs/scenarios.md)");
+  run->add_option("-o,--out", flags.outs, "Stream results: json=FILE or csv=FILE, [:aggregate=1s] (repeatable)");
+  run->add_option("--junit", flags.junit, "Write thresholds and checks as JUnit XML to this file");
+  run->add_option("--metrics-addr", flags.metrics_addr, "Serve live Prometheus metrics at IP:PORT/metrics");
   return run;
 }
 
@@ -153,6 +156,13 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   config.interrupt_grace_ns = *grace;
   config.summary_export = flags.summary_export;
   config.quiet = flags.quiet;
+  for (const auto& out : flags.outs) {
+    auto spec = parse_out_spec(out, &error);
+    if (!spec) return config_error(error);
+    config.outs.push_back(*spec);
+  }
+  config.junit = flags.junit;
+  config.metrics_addr = flags.metrics_addr;
 
   // The script's options come from running its init code once, in a throw-away Lua state.
   auto options_json = bindings::read_script_options(config.script, config.runtime, &error);

@@ -30,6 +30,9 @@ struct RunFlags {
   std::string grace = "30s";
   std::optional<std::string> stages;  // --stage 5m:100,1h:100,5m:0
   bool find_breaking_point = false;
+  std::vector<std::string> outs;  // --out json=FILE[:aggregate=1s] | csv=FILE[...]
+  std::string junit;
+  std::string metrics_addr;
 };
 
 // Registers the `run` subcommand on `root`; when it is chosen, *exit_code receives the run's exit code.

@@ -9,6 +9,7 @@
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/metrics/format.hpp"
+#include "engine/output/prometheus.hpp"
 #include "engine/output/summary.hpp"
 #include "engine/output/summary_json.hpp"
 
@@ -17,10 +18,47 @@ namespace luaload::app {
 using engine::schedule::kSecondNs;
 namespace metrics = engine::metrics;
 
+namespace {
+
+// Threshold expressions by metric name (selectors without tags), for the NDJSON "Metric" lines.
+std::map<std::string, std::vector<std::string>> thresholds_by_metric(const engine::schedule::TestOptions& options) {
+  std::map<std::string, std::vector<std::string>> out;
+  for (const auto& spec : options.thresholds) out[spec.selector].push_back(spec.expression);
+  return out;
+}
+
+}  // namespace
+
 RunReport::RunReport(const TestRunConfig& config) : config_(config) {
   std::string error;
   thresholds_ = metrics::ThresholdSet::parse(config.options.thresholds, &error);
   tty_ = isatty(STDERR_FILENO) != 0;
+  sinks_ = make_output_sinks(config.outs, config.junit, thresholds_by_metric(config.options));
+}
+
+RunReport::~RunReport() = default;
+
+bool RunReport::start_outputs(uv_loop_t* loop, std::string* error) {
+  for (auto& sink : sinks_) {
+    if (!sink->open(error)) return false;
+  }
+  if (config_.metrics_addr.empty()) return true;
+  endpoint_ = std::make_unique<MetricsEndpoint>(loop, [this] { return engine::output::prometheus_text(store_); });
+  if (!endpoint_->start(config_.metrics_addr, error)) return false;
+  std::fprintf(stderr, "luaload: Prometheus metrics on port %d at /metrics (--metrics-addr %s)\n", endpoint_->port(),
+               config_.metrics_addr.c_str());
+  return true;
+}
+
+bool RunReport::wants_samples() const {
+  for (const auto& sink : sinks_) {
+    if (sink->wants_samples()) return true;
+  }
+  return false;
+}
+
+void RunReport::close_outputs() {
+  if (endpoint_) endpoint_->close();
 }
 
 void RunReport::set_vus_max(int64_t vus) {
@@ -42,37 +80,61 @@ void RunReport::mark_start(int64_t now_ns) {
 
 void RunReport::merge(WorkerReport report) {
   for (const auto& conflict : store_.merge(report.delta)) std::fprintf(stderr, "luaload: %s\n", conflict.c_str());
+  for (auto& sink : sinks_) sink->on_delta(report.delta);
 }
 
 double RunReport::elapsed_s(int64_t now_ns) const {
   return start_ns_ ? static_cast<double>(now_ns - start_ns_) / kSecondNs : 0;
 }
 
-std::string RunReport::progress_line(int64_t now_ns, int64_t planned_ns) const {
-  auto iterations = store_.aggregate("iterations");
-  auto duration = store_.aggregate("http_req_duration");
-  auto failed = store_.aggregate("http_req_failed");
-  char line[256];
-  std::snprintf(line, sizeof line, "running %s/%s  vus=%lld  iterations=%.0f  req/s=%.0f  p95=%s  errors=%s",
-                core::format_duration(now_ns - start_ns_).c_str(), core::format_duration(planned_ns).c_str(),
-                static_cast<long long>(vus_), iterations ? iterations->counter().sum : 0.0, current_rps_,
-                duration ? metrics::format_time_ms(duration->trend().percentile(95)).c_str() : "-",
-                failed ? metrics::format_percent(failed->rate().rate()).c_str() : "0.00%");
-  return line;
+std::vector<ScenarioStatus> RunReport::scenario_statuses(
+    int64_t now_ns, const std::vector<engine::schedule::ScenarioConfig>& scenarios) const {
+  namespace schedule = engine::schedule;
+  std::vector<ScenarioStatus> out;
+  for (const auto& scenario : scenarios) {
+    ScenarioStatus s;
+    s.name = scenario.name;
+    s.executor = schedule::executor_name(scenario.executor);
+    s.elapsed_ns = start_ns_ ? std::max<int64_t>(0, now_ns - start_ns_ - scenario.start_time_ns) : 0;
+    s.planned_ns = schedule::scenario_duration_ns(scenario);
+    s.max_vus = schedule::scenario_max_vus(scenario);
+    // Workers report active VUs for the whole test only; with several scenarios the split is unknown (-1).
+    s.vus = scenarios.size() == 1 ? vus_ : -1;
+    if (auto iterations = store_.aggregate("iterations", {{"scenario", scenario.name}}))
+      s.iterations = static_cast<uint64_t>(iterations->counter().sum);
+    if (scenario.executor == schedule::Executor::SharedIterations) s.planned_iterations = scenario.iterations;
+    if (scenario.executor == schedule::Executor::PerVuIterations)
+      s.planned_iterations = scenario.iterations * scenario.vus;
+    out.push_back(s);
+  }
+  return out;
 }
 
-void RunReport::print_progress(int64_t now_ns, int64_t planned_ns) {
+LiveTotals RunReport::live_totals() const {
+  LiveTotals totals;
+  totals.requests_per_s = current_rps_;
+  auto duration = store_.aggregate("http_req_duration");
+  if (duration && !duration->trend().empty()) totals.p95_ms = duration->trend().percentile(95);
+  if (auto failed = store_.aggregate("http_req_failed")) totals.error_rate = failed->rate().rate();
+  return totals;
+}
+
+void RunReport::on_tick(int64_t now_ns, const std::vector<engine::schedule::ScenarioConfig>& scenarios) {
   auto reqs = store_.aggregate("http_reqs");
   uint64_t total = reqs ? static_cast<uint64_t>(reqs->counter().sum) : 0;
   double dt = static_cast<double>(now_ns - last_progress_ns_) / kSecondNs;
   if (dt > 0) current_rps_ = static_cast<double>(total - last_http_reqs_) / dt;
   last_http_reqs_ = total;
   last_progress_ns_ = now_ns;
+  const int64_t wall_ms = core::wall_now_ms();
+  for (auto& sink : sinks_) sink->on_tick(store_, wall_ms);
+  if (config_.quiet) return;
+  const auto statuses = scenario_statuses(now_ns, scenarios);
   if (tty_) {
-    std::fprintf(stderr, "\r\033[K%s", progress_line(now_ns, planned_ns).c_str());
-    progress_drawn_ = true;
+    const bool color = engine::output::color_allowed(true);
+    std::fputs(redraw_.frame(live_lines(statuses, live_totals(), color)).c_str(), stderr);
   } else if (now_ns - last_plain_progress_ns_ >= 10 * kSecondNs) {
-    std::fprintf(stderr, "%s\n", progress_line(now_ns, planned_ns).c_str());
+    std::fprintf(stderr, "%s\n", status_line(statuses, live_totals()).c_str());
     last_plain_progress_ns_ = now_ns;
   }
   std::fflush(stderr);
@@ -89,23 +151,45 @@ bool RunReport::thresholds_demand_abort(int64_t now_ns) {
   return true;
 }
 
-bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors, bool interrupted) {
-  if (progress_drawn_) std::fprintf(stderr, "\n");
-  int64_t now = core::mono_now_ns();
-  double elapsed = elapsed_s(now);
-  bool passed = true;
+const std::vector<metrics::ThresholdResult>& RunReport::evaluate_final(double elapsed, bool* passed) {
+  *passed = true;
   if (thresholds_ && !thresholds_->empty()) {
     std::string error;
     if (!thresholds_->validate(store_, &error)) {
       std::fprintf(stderr, "luaload: %s\n", error.c_str());
-      passed = false;
+      *passed = false;
     } else {
       thresholds_->evaluate(store_, elapsed);
-      passed = thresholds_->all_passed();
+      *passed = thresholds_->all_passed();
     }
   }
   static const std::vector<metrics::ThresholdResult> kNoThresholds;
-  const auto& results = thresholds_ ? thresholds_->last_results() : kNoThresholds;
+  return thresholds_ ? thresholds_->last_results() : kNoThresholds;
+}
+
+// Every promised file goes through a temporary file and a rename, so a reader never sees half of one.
+void RunReport::write_files(const std::vector<metrics::ThresholdResult>& results, double elapsed) {
+  std::string error;
+  if (!config_.summary_export.empty()) {
+    auto json = engine::output::summary_json(store_, results, elapsed, engine::output::SummaryJsonOptions{});
+    if (!engine::output::write_file_atomically(config_.summary_export, json.dump(2) + "\n", &error))
+      std::fprintf(stderr, "luaload: could not write %s: %s\n", config_.summary_export.c_str(), error.c_str());
+  }
+  const FinalResults final_results{store_, results, elapsed, core::wall_now_ms()};
+  for (auto& sink : sinks_) {
+    std::string warning;
+    if (!sink->finish(final_results, &error, &warning)) std::fprintf(stderr, "luaload: %s\n", error.c_str());
+    if (!warning.empty()) std::fprintf(stderr, "luaload: warning: %s\n", warning.c_str());
+  }
+}
+
+bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors, bool interrupted) {
+  if (final_written_) return true;
+  final_written_ = true;
+  std::fputs(redraw_.finish().c_str(), stderr);
+  double elapsed = elapsed_s(core::mono_now_ns());
+  bool passed = true;
+  const auto& results = evaluate_final(elapsed, &passed);
   engine::output::SummaryOptions options;
   options.color = engine::output::color_allowed(tty_ && isatty(STDOUT_FILENO));
   std::fputs(engine::output::render_summary(store_, results, elapsed, options).c_str(), stdout);
@@ -113,13 +197,17 @@ bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors
     std::printf("  script error (%llu times): %s\n", static_cast<unsigned long long>(count), message.c_str());
   if (interrupted) std::printf("\n  the test was interrupted (Ctrl-C)\n");
   std::fflush(stdout);
-  if (!config_.summary_export.empty()) {
-    std::string error;
-    auto json = engine::output::summary_json(store_, results, elapsed, engine::output::SummaryJsonOptions{});
-    if (!engine::output::write_file_atomically(config_.summary_export, json.dump(2) + "\n", &error))
-      std::fprintf(stderr, "luaload: could not write %s: %s\n", config_.summary_export.c_str(), error.c_str());
-  }
+  write_files(results, elapsed);
   return passed;
+}
+
+void RunReport::write_files_only() {
+  if (final_written_) return;
+  final_written_ = true;
+  std::fputs(redraw_.finish().c_str(), stderr);
+  bool passed = true;
+  const double elapsed = elapsed_s(core::mono_now_ns());
+  write_files(evaluate_final(elapsed, &passed), elapsed);
 }
 
 }  // namespace luaload::app

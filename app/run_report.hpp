@@ -3,38 +3,59 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "app/live_view.hpp"
+#include "app/metrics_endpoint.hpp"
+#include "app/output_sink.hpp"
 #include "app/test_run.hpp"
 #include "engine/metrics/store.hpp"
 #include "engine/metrics/threshold.hpp"
 
 namespace luaload::app {
 
-// The main thread's view of a run's results: the merged metric store, the thresholds, the live progress line and
-// the final summary and files. Main thread only.
+// The main thread's view of a run's results: the merged metric store, the thresholds, the live view, the outputs
+// (--out, --junit, --metrics-addr) and the final summary and files. Main thread only.
+//
+// Life: start_outputs() -> merge()/on_tick() while the run goes -> write_final() or write_files_only() (exactly
+// one of them does the work; later calls do nothing) -> close_outputs() before the loop's last run.
 class RunReport {
  public:
   explicit RunReport(const TestRunConfig& config);
+  ~RunReport();
+
+  // Opens the --out files and starts the --metrics-addr endpoint on `loop`. False with `error` (exit 104).
+  bool start_outputs(uv_loop_t* loop, std::string* error);
+  // Whether an output needs every sample (the run then enables the workers' sample logs).
+  bool wants_samples() const;
+  // Stops the metrics endpoint; its handles close on the loop's next run.
+  void close_outputs();
+  // Once a second while running: feeds the outputs and, unless --quiet, draws the live view.
+  void on_tick(int64_t now_ns, const std::vector<engine::schedule::ScenarioConfig>& scenarios);
 
   void set_vus_max(int64_t vus);  // VUs initialised so far; only ever grows
   void set_vus(int64_t vus);      // VUs with an iteration in flight
   void mark_start(int64_t now_ns);
   void merge(WorkerReport report);
 
-  // On a terminal: one line rewritten in place every call; otherwise a plain line every 10 s.
-  void print_progress(int64_t now_ns, int64_t planned_ns);
-
   // Evaluates the thresholds now; true when an abortOnFail threshold has failed past its delayAbortEval.
   bool thresholds_demand_abort(int64_t now_ns);
 
-  // Prints the summary, writes --summary-export, returns whether every threshold passed.
+  // Prints the summary, writes --summary-export and the outputs, returns whether every threshold passed.
   bool write_final(const std::map<std::string, uint64_t>& script_errors, bool interrupted);
+  // For runs that end before the scenario (a setup failure or timeout): writes the promised files, no summary.
+  void write_files_only();
 
  private:
   double elapsed_s(int64_t now_ns) const;
-  std::string progress_line(int64_t now_ns, int64_t planned_ns) const;
+  std::vector<ScenarioStatus> scenario_statuses(int64_t now_ns,
+                                                const std::vector<engine::schedule::ScenarioConfig>& scenarios) const;
+  LiveTotals live_totals() const;
+  const std::vector<engine::metrics::ThresholdResult>& evaluate_final(double elapsed, bool* passed);
+  void write_files(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed);
 
   const TestRunConfig& config_;
   engine::metrics::Store store_;
@@ -45,10 +66,13 @@ class RunReport {
   int64_t last_progress_ns_ = 0;
   double current_rps_ = 0;
   bool tty_ = false;
-  bool progress_drawn_ = false;
   bool thresholds_valid_ = true;
   int64_t vus_ = 0;
   int64_t vus_max_ = 0;
+  bool final_written_ = false;
+  LiveRedraw redraw_;
+  std::vector<std::unique_ptr<OutputSink>> sinks_;
+  std::unique_ptr<MetricsEndpoint> endpoint_;
 };
 
 }  // namespace luaload::app

@@ -18,7 +18,14 @@ TestRun::~TestRun() = default;
 
 int TestRun::execute() {
   open_main_loop();
+  std::string error;
+  if (!reporting_->start_outputs(&loop_, &error)) {
+    std::fprintf(stderr, "luaload: invalid configuration: %s\n", error.c_str());
+    close_main_loop();
+    return kExitInvalidConfig;
+  }
   int code = run_phases();
+  reporting_->write_files_only();  // promised files are written on every ending; a no-op after the summary
   close_main_loop();
   return code;
 }
@@ -42,6 +49,7 @@ void TestRun::open_main_loop() {
 void TestRun::close_main_loop() {
   for (auto& host : hosts_) host->shutdown();
   hosts_.clear();
+  reporting_->close_outputs();
   for (uv_handle_t* handle : {reinterpret_cast<uv_handle_t*>(&sigint_), reinterpret_cast<uv_handle_t*>(&sigterm_),
                               reinterpret_cast<uv_handle_t*>(&tick_)}) {
     uv_close(handle, nullptr);
@@ -83,6 +91,9 @@ bool TestRun::start_workers(std::string* error) {
     });
   }
   run_until([&] { return pending == 0; });
+  if (reporting_->wants_samples()) {
+    for (auto& host : hosts_) host->enable_sample_log(kSampleLogCapacity);
+  }
   return error->empty();
 }
 
@@ -234,7 +245,7 @@ void TestRun::on_tick() {
     });
   }
   int64_t now = mono_now_ns();
-  if (!config_.quiet) reporting_->print_progress(now, engine::schedule::total_planned_ns(config_.scenarios));
+  reporting_->on_tick(now, config_.scenarios);
   if (!aborted_by_threshold_ && reporting_->thresholds_demand_abort(now)) {
     aborted_by_threshold_ = true;
     std::fprintf(stderr, "luaload: a threshold with abortOnFail failed; stopping the test\n");

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/output_sink.hpp"
 #include "app/worker_host.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/loop/mailbox.hpp"
@@ -25,6 +26,9 @@ struct TestRunConfig {
   int64_t interrupt_grace_ns = 30 * engine::schedule::kSecondNs;
   std::string summary_export;
   bool quiet = false;
+  std::vector<OutSpec> outs;  // --out, validated
+  std::string junit;          // --junit FILE
+  std::string metrics_addr;   // --metrics-addr IP:PORT
 };
 
 // One `luaload run`, on the main thread: starts the workers, initialises the VUs, runs setup, the scenario and

@@ -73,6 +73,12 @@ void WorkerHost::collect(std::function<void(WorkerReport)> done) {
   });
 }
 
+void WorkerHost::enable_sample_log(size_t capacity) {
+  worker_.post([this, capacity] {
+    if (runtime_) runtime_->registry().enable_sample_log(capacity);
+  });
+}
+
 void WorkerHost::run_teardown(std::string setup_json, std::function<void(std::string)> done) {
   worker_.post([this, setup_json = std::move(setup_json), done = std::move(done)] {
     runtime_->run_teardown(setup_json, [this, done](std::string error) { reply([done, error] { done(error); }); });

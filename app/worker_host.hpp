@@ -45,6 +45,9 @@ class WorkerHost {
                 std::function<void(std::string message)> aborted);
   void stop(int64_t graceful_deadline_ns);
   void collect(std::function<void(WorkerReport)> done);
+  // Makes the worker's registry keep every sample (bounded, see Registry::enable_sample_log) for the outputs that
+  // write points. Call after start(), before the VUs run.
+  void enable_sample_log(size_t capacity);
   void run_teardown(std::string setup_json, std::function<void(std::string error)> done);
 
   // Closes the scheduler and the runtime on the worker, ends its loop, joins the thread. True when the loop
