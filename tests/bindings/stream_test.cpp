@@ -105,7 +105,7 @@ TEST_F(StreamTest, ATaskReadsAStreamWhileTheVuMakesOtherRequests) {
     local http = require("luaload.http")
     local ll = require("luaload")
     function default()
-      local reader = http.sse(ll.env.TARGET .. "/sse?events=4&interval=100ms")
+      local reader = http.sse(ll.env.TARGET .. "/sse?events=5&interval=200ms")
       local task = ll.spawn(function(prefix)
         local seen = {}
         for ev in reader:events() do seen[#seen + 1] = prefix .. ev.id end
@@ -117,7 +117,7 @@ TEST_F(StreamTest, ATaskReadsAStreamWhileTheVuMakesOtherRequests) {
       end
       assert(not task:done(), "the stream should still be open while the VU made its requests")
       local ids, count = task:wait()
-      assert(ids == "e0,e1,e2,e3" and count == 4, "task results: " .. tostring(ids) .. " " .. tostring(count))
+      assert(ids == "e0,e1,e2,e3,e4" and count == 5, "task results: " .. tostring(ids) .. " " .. tostring(count))
       assert(task:done(), "done after wait")
     end
   )");
