@@ -35,8 +35,7 @@ local metrics = {
 
 -- Errors ------------------------------------------------------------------------------------------------------
 
-local Error = {}
-Error.__index = Error
+local Error = {}; Error.__index = Error
 Error.__tostring = function(e)
   local where = e.tool and format("%s %s", e.method, e.tool) or e.method
   if e.kind == "jsonrpc" then
@@ -93,8 +92,7 @@ end
 
 -- Sessions ------------------------------------------------------------------------------------------------------
 
-local Session = {}
-Session.__index = Session
+local Session = {}; Session.__index = Session
 
 local function check_opts(api, opts)
   if opts == nil then
@@ -518,6 +516,83 @@ function Session:close()
     return nil, outcome.err
   end
   return true
+end
+
+-- The GET stream ------------------------------------------------------------------------------------------------
+
+local Stream = {}; Stream.__index = Stream
+
+local function route_stream_message(self, handle, opts, message)
+  if type(message) ~= "table" or message.method == nil then
+    return  -- responses belong to POSTs; a stream resumed after a lost POST answer is not supported
+  end
+  if message.id == nil then
+    deliver(self, opts, message, handle.notifications)
+  else
+    answer_server_request(self, message)
+  end
+end
+
+-- The body of the background task: reads the stream until it ends, fails or is closed.
+local function run_stream(self, handle, opts)
+  if handle.closing then
+    return
+  end
+  local headers = headers_for(self, true)
+  headers["Content-Type"] = nil
+  headers["Accept"] = "text/event-stream"
+  local reader = http.sse(self.url, { headers = headers, tags = tags_for(self, "stream"),
+    idle_timeout = opts.idle_timeout })
+  handle.reader, handle.status = reader, reader.status
+  if reader.status ~= 200 then
+    handle.error = reader.status == 0 and http_error("stream", nil, reader)
+      or new_error(reader.status == 404 and "session_lost" or "http", "stream", { status = reader.status,
+        message = "the server refused the stream" })
+    reader:close()
+    return
+  end
+  for ev in reader:events() do
+    if handle.closing then
+      break
+    end
+    if ev.data ~= "" then
+      local ok, message = pcall(json.decode, ev.data)
+      route_stream_message(self, handle, opts, ok and message or nil)
+    end
+  end
+  if reader.error and not handle.closing then
+    handle.error = new_error("http", "stream", { status = 0, message = reader.error, error_code = reader.error_code })
+  end
+  reader:close()
+end
+
+-- Opens the optional GET stream on which the server sends messages outside any request, in a background task of
+-- this VU (ll.spawn). Notifications go to opts.on_notification (else the session's callback) and to
+-- stream.notifications; server requests are answered as in responses. The stream ends with stream:close(), when
+-- the server ends it, or when the iteration that opened it ends (tasks do not outlive their iteration).
+function Session:open_stream(opts)
+  if ll.spawn == nil or http.sse == nil then
+    error("session:open_stream: this luaload has no http.sse / ll.spawn", 2)
+  end
+  check_open(self, "stream")
+  opts = check_opts("session:open_stream", opts)
+  local handle = setmetatable({ session = self, notifications = {}, closing = false }, Stream)
+  handle.task = ll.spawn(run_stream, self, handle, opts)
+  return handle
+end
+
+-- Stops reading; the task then ends. Idempotent.
+function Stream:close()
+  self.closing = true
+  if self.reader then
+    self.reader:close()
+  end
+end
+
+-- Waits until the stream has ended (server end, error or close()); returns its error, if any.
+function Stream:wait()
+  self.task:wait()
+  return self.error
 end
 
 return M
