@@ -548,6 +548,9 @@ local function run_stream(self, handle, opts)
     handle.error = reader.status == 0 and http_error("stream", nil, reader)
       or new_error(reader.status == 404 and "session_lost" or "http", "stream", { status = reader.status,
         message = "the server refused the stream" })
+  end
+  metrics.errors:add(handle.error ~= nil, { mcp_method = "stream" })
+  if handle.error then
     reader:close()
     return
   end

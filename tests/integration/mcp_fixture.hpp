@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -29,9 +30,14 @@ local url = ll.env.TARGET .. "/mcp"
 local function out(key, value) print(key .. "=" .. tostring(value)) end
 )";
 
-  void start_target(engine::target::McpSseMode mode) {
+  // The in-process target writes to streams the client may have closed: that must be EPIPE, not a fatal SIGPIPE
+  // (the luaload binary ignores SIGPIPE in main()).
+  static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
+
+  void start_target(engine::target::McpSseMode mode, int64_t heartbeat_ms = 15'000) {
     engine::target::TargetOptions options;
     options.mcp_sse = mode;
+    options.mcp_heartbeat_ms = heartbeat_ms;
     std::string error;
     target_ = engine::target::TargetServer::create(options, &error);
     ASSERT_NE(target_, nullptr) << error;

@@ -235,5 +235,46 @@ end
   EXPECT_EQ(s["metrics"]["mcp_errors"]["values"]["passes"].get<double>(), 0);
 }
 
+// The target sends a heartbeat comment every 20 ms here; it ends a stream whose session is gone at the next one.
+TEST_F(McpTest, TheGetStreamStaysOpenDuringCallsAndEndsOnCloseOrWithTheSession) {
+  start_target(McpSseMode::Auto, 20);
+  auto r = run(std::string(kLoseSession) + R"(
+function default()
+  local s = assert(mcp.connect(url))
+  local stream = s:open_stream()
+  local texts = {}
+  for i = 1, 3 do
+    texts[i] = s:call_tool("echo", { text = "e" .. i }).content[1].text
+  end
+  out("calls", table.concat(texts, ","))
+  ll.sleep(0.1)
+  out("open", stream.status .. " " .. tostring(stream.task:done()))
+  stream:close()
+  out("closed", tostring(stream:wait()) .. " " .. tostring(stream.task:done()))
+
+  local second = s:open_stream()
+  ll.sleep(0.05)
+  s:close()
+  local started = ll.now()
+  out("ended", tostring(second:wait()) .. " " .. second.status .. " " .. tostring(ll.now() - started < 2000))
+
+  local other = assert(mcp.connect(url))
+  lose(other)
+  local refused = other:open_stream()
+  local err = refused:wait()
+  out("refused", err.kind .. " " .. err.status)
+end
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  LUALOAD_EXPECT_LINE(r, "calls=e1,e2,e3");
+  LUALOAD_EXPECT_LINE(r, "open=200 false");
+  LUALOAD_EXPECT_LINE(r, "closed=nil true");
+  LUALOAD_EXPECT_LINE(r, "ended=nil 200 true");
+  LUALOAD_EXPECT_LINE(r, "refused=session_lost 404");
+  auto s = summary();
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_EQ(s["metrics"]["mcp_errors"]["values"]["passes"].get<double>(), 1);
+}
+
 }  // namespace
 }  // namespace luaload::test
