@@ -83,6 +83,17 @@ void RunReport::merge(WorkerReport report) {
   for (auto& sink : sinks_) sink->on_delta(report.delta);
 }
 
+engine::output::BreakingPointPlan breaking_point_plan(const TestRunConfig& config) {
+  const auto& bp = config.options.breaking_point;
+  engine::output::BreakingPointPlan plan;
+  plan.start_rate = bp.start_rate;
+  plan.step_rate = bp.step_rate;
+  plan.step_duration_ns = bp.step_duration_ns;
+  plan.max_rate = bp.max_rate;
+  plan.max_error_rate = bp.max_error_rate;
+  return plan;
+}
+
 double RunReport::elapsed_s(int64_t now_ns) const {
   return start_ns_ ? static_cast<double>(now_ns - start_ns_) / kSecondNs : 0;
 }
@@ -172,6 +183,8 @@ void RunReport::write_files(const std::vector<metrics::ThresholdResult>& results
   std::string error;
   if (!config_.summary_export.empty()) {
     auto json = engine::output::summary_json(store_, results, elapsed, engine::output::SummaryJsonOptions{});
+    if (breaking_point_)
+      json["breaking_point"] = engine::output::breaking_point_json(*breaking_point_, breaking_point_plan(config_));
     if (!engine::output::write_file_atomically(config_.summary_export, json.dump(2) + "\n", &error))
       std::fprintf(stderr, "luaload: could not write %s: %s\n", config_.summary_export.c_str(), error.c_str());
   }
@@ -195,6 +208,7 @@ bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors
   std::fputs(engine::output::render_summary(store_, results, elapsed, options).c_str(), stdout);
   for (const auto& [message, count] : script_errors)
     std::printf("  script error (%llu times): %s\n", static_cast<unsigned long long>(count), message.c_str());
+  if (breaking_point_) std::fputs(engine::output::render_breaking_point(*breaking_point_).c_str(), stdout);
   if (interrupted) std::printf("\n  the test was interrupted (Ctrl-C)\n");
   std::fflush(stdout);
   write_files(results, elapsed);

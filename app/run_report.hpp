@@ -14,6 +14,7 @@
 #include "app/test_run.hpp"
 #include "engine/metrics/store.hpp"
 #include "engine/metrics/threshold.hpp"
+#include "engine/output/breaking_point.hpp"
 
 namespace luaload::app {
 
@@ -46,6 +47,9 @@ class RunReport {
 
   // Prints the summary, writes --summary-export and the outputs, returns whether every threshold passed.
   bool write_final(const std::map<std::string, uint64_t>& script_errors, bool interrupted);
+  // A breaking-point search's result (owned by the caller, alive until the files are written): its section follows
+  // the metrics in the summary and joins the summary JSON as "breaking_point".
+  void set_breaking_point(const engine::output::BreakingPointResult* result) { breaking_point_ = result; }
   // For runs that end before the scenario (a setup failure or timeout): writes the promised files, no summary.
   void write_files_only();
 
@@ -73,6 +77,10 @@ class RunReport {
   LiveRedraw redraw_;
   std::vector<std::unique_ptr<OutputSink>> sinks_;
   std::unique_ptr<MetricsEndpoint> endpoint_;
+  const engine::output::BreakingPointResult* breaking_point_ = nullptr;
 };
+
+// The breaking-point search's shape, from the run's options.
+engine::output::BreakingPointPlan breaking_point_plan(const TestRunConfig& config);
 
 }  // namespace luaload::app

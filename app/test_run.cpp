@@ -172,6 +172,8 @@ void TestRun::run_scenario() {
   run_start_ns_ = mono_now_ns();
   worker_status_.assign(hosts_.size(), {});
   reporting_->mark_start(run_start_ns_);
+  if (config_.options.breaking_point.enabled)
+    search_ = std::make_unique<engine::output::BreakingPointSearch>(breaking_point_plan(config_), config_.options.thresholds);
   size_t finished = 0;
   for (auto& host : hosts_) {
     host->run_plan(
@@ -184,6 +186,7 @@ void TestRun::run_scenario() {
         });
   }
   run_until([&] { return finished == hosts_.size(); });
+  scenario_elapsed_ns_ = mono_now_ns() - run_start_ns_;
   reporting_->set_vus(0);
 }
 
@@ -225,6 +228,7 @@ void TestRun::merge_report(WorkerReport report) {
     if (count == 0) std::fprintf(stderr, "luaload: iteration error: %s\n%s\n", error.message.c_str(), error.traceback.c_str());
     count += error.count;
   }
+  if (search_ && phase_ == Phase::Running) search_->merge(report.delta);
   reporting_->merge(std::move(report));
 }
 
@@ -246,7 +250,15 @@ void TestRun::on_tick() {
   }
   int64_t now = mono_now_ns();
   reporting_->on_tick(now, config_.scenarios);
-  if (!aborted_by_threshold_ && reporting_->thresholds_demand_abort(now)) {
+  if (search_ && !search_done_ && search_->on_tick(now - run_start_ns_)) {
+    // The step that failed is the answer: stop at once, nothing more to learn from the remaining iterations.
+    search_done_ = true;
+    std::fprintf(stderr, "\nluaload: breaking point found at %lld iterations/s; stopping\n",
+                 static_cast<long long>(search_->result().steps.back().rate));
+    for (auto& host : hosts_) host->stop(now);
+    return;
+  }
+  if (!search_ && !aborted_by_threshold_ && reporting_->thresholds_demand_abort(now)) {
     aborted_by_threshold_ = true;
     std::fprintf(stderr, "luaload: a threshold with abortOnFail failed; stopping the test\n");
     for (auto& host : hosts_) host->stop(0);
@@ -269,7 +281,12 @@ void TestRun::on_interrupt() {
 
 int TestRun::report_results() {
   phase_ = Phase::Reporting;
+  if (search_) search_->finish(scenario_elapsed_ns_);
+  if (search_) reporting_->set_breaking_point(&search_->result());
   bool thresholds_ok = reporting_->write_final(script_error_counts_, interrupts_ > 0);
+  // In a breaking-point search failing thresholds are how the search ends: the run fails only when not even the
+  // first step held them.
+  if (search_) thresholds_ok = search_->result().highest_ok_rate.has_value() || !search_->result().broke;
   if (aborted_by_script_) {
     std::fprintf(stderr, "luaload: test aborted by the script: %s\n", abort_message_.c_str());
     return kExitScriptAborted;

@@ -13,6 +13,7 @@
 #include "app/worker_host.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/loop/mailbox.hpp"
+#include "engine/output/breaking_point.hpp"
 #include "engine/schedule/options.hpp"
 
 namespace luaload::app {
@@ -82,7 +83,10 @@ class TestRun {
   std::map<std::string, uint64_t> script_error_counts_;
   std::vector<engine::schedule::WorkerStatus> worker_status_;  // per worker, from its latest report
 
-  std::unique_ptr<class RunReport> reporting_;  // metrics store, thresholds, progress, summary
+  std::unique_ptr<class RunReport> reporting_;
+  std::unique_ptr<engine::output::BreakingPointSearch> search_;  // --find-breaking-point only
+  int64_t scenario_elapsed_ns_ = 0;
+  bool search_done_ = false;  // metrics store, thresholds, progress, summary
 };
 
 }  // namespace luaload::app

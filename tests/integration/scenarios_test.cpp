@@ -169,5 +169,42 @@ function default() http.get(ll.env.URL) ll.sleep(0.05) end
   EXPECT_GT(s["metrics"]["iterations"]["values"]["count"].get<double>(), 10);
 }
 
+// One VU that needs 20 ms per iteration holds 50 iterations/s: the search steps 20, 40, 60/s and breaks at 60 on
+// the start-lag threshold, reporting 40 as the highest rate that held.
+TEST_F(ScenariosTest, TheBreakingPointSearchReportsTheHighestRateThatHeld) {
+  const std::string script = R"(
+local ll = require("luaload")
+options = {
+  breakingPoint = { startRate = 20, stepRate = 20, stepDuration = "1s", maxRate = 200, preAllocatedVUs = 1, maxVUs = 1 },
+  thresholds = { iteration_start_lag = { "p(95)<100" } },
+}
+function default() ll.sleep(0.02) end
+)";
+  auto result = luaload("run", script, {"--summary-export", summary_path()});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_NE(result.out.find("BREAKING POINT"), std::string::npos);
+  json bp = summary()["breaking_point"];
+  ASSERT_TRUE(bp.is_object()) << summary().dump();
+  EXPECT_TRUE(bp["broke"].get<bool>());
+  EXPECT_EQ(bp["highest_ok_rate"], 40) << bp.dump(2);
+  EXPECT_EQ(bp["broke_at_rate"], 60) << bp.dump(2);
+  ASSERT_EQ(bp["steps"].size(), 3u);
+  EXPECT_NE(bp["reason"].get<std::string>().find("iteration_start_lag"), std::string::npos);
+}
+
+TEST_F(ScenariosTest, ABreakingPointSearchWhoseFirstStepFailsExits99) {
+  const std::string script = R"(
+local ll = require("luaload")
+options = {
+  breakingPoint = { startRate = 100, stepDuration = "1s", preAllocatedVUs = 1, maxVUs = 1 },
+  thresholds = { iteration_start_lag = { "p(95)<10" } },
+}
+function default() ll.sleep(0.05) end
+)";
+  auto result = luaload("run", script, {});
+  EXPECT_EQ(result.exit_code, 99) << result.out;
+  EXPECT_NE(result.out.find("no step held every threshold"), std::string::npos) << result.out;
+}
+
 }  // namespace
 }  // namespace luaload::test
