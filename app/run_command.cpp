@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -13,6 +14,7 @@
 #include "app/test_run.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/core/duration.hpp"
+#include "engine/metrics/threshold.hpp"
 
 namespace luaload::app {
 namespace {
@@ -22,9 +24,20 @@ int config_error(const std::string& message) {
   return kExitInvalidConfig;
 }
 
-bool read_file(const std::string& path, std::string* out) {
+// Memory, not the CLI, would otherwise refuse a typo like -u 10000000000 (with a std::bad_alloc after eating RAM).
+constexpr int64_t kMaxVus = 1'000'000;
+
+bool read_file(const std::string& path, std::string* out, std::string* error) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    *error = "cannot read script \"" + path + "\": it is a directory";
+    return false;
+  }
   std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
+  if (!in) {
+    *error = "cannot read script \"" + path + "\"";
+    return false;
+  }
   std::ostringstream buffer;
   buffer << in.rdbuf();
   *out = buffer.str();
@@ -104,6 +117,16 @@ bool check_exec_functions(const TestRunConfig& config, std::string* error) {
   return true;
 }
 
+// Checks made before any VU starts, so that a typo is a 104 naming it rather than a crash or a silently dropped
+// threshold (the run's report would otherwise skip thresholds it cannot parse).
+bool check_limits_and_thresholds(const TestRunConfig& config, int64_t most_vus, std::string* error) {
+  if (most_vus > kMaxVus) {
+    *error = "at most " + std::to_string(kMaxVus) + " VUs are supported, the test asks for " + std::to_string(most_vus);
+    return false;
+  }
+  return engine::metrics::ThresholdSet::parse(config.options.thresholds, error).has_value();
+}
+
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
@@ -131,7 +154,8 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
 
 int run_test(const RunFlags& flags) {
   std::string code;
-  if (!read_file(flags.script, &code)) return config_error("cannot read script \"" + flags.script + "\"");
+  std::string error;
+  if (!read_file(flags.script, &code, &error)) return config_error(error);
   return run_test_source(flags, code);
 }
 
@@ -181,6 +205,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   if (config.options.user_agent) config.runtime.user_agent = *config.options.user_agent;
   int64_t most_vus = 0;
   for (const auto& scenario : config.scenarios) most_vus += engine::schedule::scenario_max_vus(scenario);
+  if (!check_limits_and_thresholds(config, most_vus, &error)) return config_error(error);
   config.threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(config.threads, most_vus)));
   return kExitOk;
 }

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+// `luaload run` with bad input found by QA: each case must end with a one-line message naming the input and k6's
+// exit code, never a crash, a hang or a silently ignored setting. No network is used.
+#include <gtest/gtest.h>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace luaload::test {
+namespace {
+
+class CliEdgesTest : public ::testing::Test {
+ protected:
+  ProcessResult luaload_path(const std::string& path, std::vector<std::string> args) {
+    std::vector<std::string> argv = {LUALOAD_BINARY, "run", path, "--quiet"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return run_process(argv, std::chrono::milliseconds(20'000));
+  }
+  ProcessResult luaload(const std::string& script, std::vector<std::string> args) {
+    return luaload_path(dir_.write_file("script.lua", script).string(), std::move(args));
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(CliEdgesTest, AnInvalidThresholdExpressionExits104NamingIt) {
+  auto r = luaload("options = { thresholds = { http_req_duration = { 'p(95)<fast' } } }\nfunction default() end",
+                   {"-i", "1"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_NE(r.err.find("p(95)<fast"), std::string::npos) << r.err;
+}
+
+TEST_F(CliEdgesTest, AnInvalidThresholdSelectorExits104) {
+  auto r = luaload("options = { thresholds = { ['http_req_duration{name'] = { 'p(95)<100' } } }\n"
+                   "function default() end",
+                   {"-i", "1"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_NE(r.err.find("http_req_duration{name"), std::string::npos) << r.err;
+}
+
+TEST_F(CliEdgesTest, ADirectoryAsTheScriptExits104SayingSo) {
+  auto r = luaload_path(dir_.path().string(), {"-i", "1"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+}
+
+TEST_F(CliEdgesTest, AnAbsurdNumberOfVusExits104InsteadOfRunningOutOfMemory) {
+  auto r = luaload("function default() end", {"-u", "99999999999999", "-d", "1s"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_EQ(r.term_signal, 0);
+  EXPECT_NE(r.err.find("99999999999999"), std::string::npos) << r.err;
+}
+
+TEST_F(CliEdgesTest, AnAbsurdNumberOfVusInTheOptionsExits104) {
+  auto r = luaload("options = { vus = 5000000000, duration = '1s' }\nfunction default() end", {});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_EQ(r.term_signal, 0);
+}
+
+}  // namespace
+}  // namespace luaload::test
