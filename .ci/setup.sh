@@ -13,6 +13,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev lua-cjson-dev     # JSON export, command line, JSON in scripts
   nginx-light wrk                                   # test/benchmark server, benchmark baseline
   procps util-linux time                            # ps, taskset (bench pinning), /usr/bin/time (bench)
+  chromium                                          # headless browser: the HTML report test renders it
 )
 
 missing_packages() {

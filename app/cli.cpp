@@ -8,6 +8,7 @@
 #include "app/demo_command.hpp"
 #include "app/exit_codes.hpp"
 #include "app/inspect_command.hpp"
+#include "app/result_commands.hpp"
 #include "app/run_flags.hpp"
 #include "app/target_command.hpp"
 
@@ -32,6 +33,8 @@ int run_cli(int argc, char** argv) {
   CLI::App* run = add_run_command(root, run_flags, exit_code);
   // `target` runs from its CLI11 callback during parse() and leaves its code in exit_code.
   add_target_command(root, exit_code);
+  // `report`, `compare` and `trend` also run from their callbacks.
+  add_result_commands(root, exit_code);
   DemoFlags demo_flags;
   CLI::App* demo = add_demo_command(root, demo_flags);
   RunFlags inspect_flags;

@@ -13,6 +13,8 @@ enum ExitCode : int {
   kExitExternalAbort = 105,
   kExitScriptException = 107,
   kExitScriptAborted = 108,
+  // luaload: `compare` or `run --baseline` found a regression beyond --max-regression (not a k6 code).
+  kExitRegression = 120,
 };
 
 }  // namespace luaload::app

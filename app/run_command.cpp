@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "app/exit_codes.hpp"
+#include "app/result_files.hpp"
 #include "app/run_flags.hpp"
 #include "app/test_run.hpp"
 #include "bindings/worker_runtime.hpp"
@@ -149,6 +150,11 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
   run->add_option("-o,--out", flags.outs, "Stream results: json=FILE or csv=FILE, [:aggregate=1s] (repeatable)");
   run->add_option("--junit", flags.junit, "Write thresholds and checks as JUnit XML to this file");
   run->add_option("--metrics-addr", flags.metrics_addr, "Serve live Prometheus metrics at IP:PORT/metrics");
+  run->add_option("--report", flags.report_html, "Write the self-contained HTML report to this file");
+  run->add_option("--baseline", flags.baseline, "Compare the results with this summary export at the end");
+  run->add_option("--max-regression", flags.max_regression, "Tolerances for --baseline, e.g. p95=10%,error_rate=0.5pp");
+  run->add_option("--save-baseline", flags.save_baseline, "Write the summary export to this file as a baseline");
+  run->add_option("--history", flags.history_dir, "Add this run's summary export to a history directory");
   return run;
 }
 
@@ -187,6 +193,11 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   }
   config.junit = flags.junit;
   config.metrics_addr = flags.metrics_addr;
+  config.result_files.report_html = flags.report_html;
+  config.result_files.save_baseline = flags.save_baseline;
+  config.result_files.history_dir = flags.history_dir;
+  if (!prepare_result_files(flags.baseline, flags.max_regression, &config.result_files, &error))
+    return config_error(error);
 
   // The script's options come from running its init code once, in a throw-away Lua state.
   auto options_json = bindings::read_script_options(config.script, config.runtime, &error);

@@ -33,6 +33,11 @@ struct RunFlags {
   std::vector<std::string> outs;  // --out json=FILE[:aggregate=1s] | csv=FILE[...]
   std::string junit;
   std::string metrics_addr;
+  std::string report_html;     // --report
+  std::string baseline;        // --baseline
+  std::string max_regression;  // --max-regression (empty: the default tolerances)
+  std::string save_baseline;   // --save-baseline
+  std::string history_dir;     // --history
 };
 
 // Registers the `run` subcommand on `root`; when it is chosen, *exit_code receives the run's exit code.

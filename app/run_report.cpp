@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "app/result_files.hpp"
+#include "app/run_settings.hpp"
 #include "engine/core/clock.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/metrics/format.hpp"
@@ -74,11 +76,13 @@ void RunReport::set_vus(int64_t vus) {
 
 void RunReport::mark_start(int64_t now_ns) {
   start_ns_ = now_ns;
+  start_unix_ms_ = core::wall_now_ms();
   last_progress_ns_ = now_ns;
   last_plain_progress_ns_ = now_ns;
 }
 
 void RunReport::merge(WorkerReport report) {
+  timeline_.add(report.delta);
   for (const auto& conflict : store_.merge(report.delta)) std::fprintf(stderr, "luaload: %s\n", conflict.c_str());
   for (auto& sink : sinks_) sink->on_delta(report.delta);
 }
@@ -181,13 +185,7 @@ const std::vector<metrics::ThresholdResult>& RunReport::evaluate_final(double el
 // Every promised file goes through a temporary file and a rename, so a reader never sees half of one.
 void RunReport::write_files(const std::vector<metrics::ThresholdResult>& results, double elapsed) {
   std::string error;
-  if (!config_.summary_export.empty()) {
-    auto json = engine::output::summary_json(store_, results, elapsed, engine::output::SummaryJsonOptions{});
-    if (breaking_point_)
-      json["breaking_point"] = engine::output::breaking_point_json(*breaking_point_, breaking_point_plan(config_));
-    if (!engine::output::write_file_atomically(config_.summary_export, json.dump(2) + "\n", &error))
-      std::fprintf(stderr, "luaload: could not write %s: %s\n", config_.summary_export.c_str(), error.c_str());
-  }
+  write_summary_files(results, elapsed);
   const FinalResults final_results{store_, results, elapsed, core::wall_now_ms()};
   for (auto& sink : sinks_) {
     std::string warning;
@@ -222,6 +220,30 @@ void RunReport::write_files_only() {
   bool passed = true;
   const double elapsed = elapsed_s(core::mono_now_ns());
   write_files(evaluate_final(elapsed, &passed), elapsed);
+}
+
+void RunReport::write_summary_files(const std::vector<metrics::ThresholdResult>& results, double elapsed) {
+  if (config_.summary_export.empty() && !config_.result_files.wants_summary()) return;
+  auto vus = store_.aggregate("vus");
+  if (start_ns_) timeline_.close_interval(elapsed, vus ? vus->gauge().value : 0, /*final=*/true);
+  engine::output::SummaryJsonOptions options;
+  options.time_series = &timeline_.points();
+  options.run = run_settings_json(config_, start_unix_ms_);
+  auto json = engine::output::summary_json(store_, results, elapsed, options);
+  if (breaking_point_)
+    json["breaking_point"] = engine::output::breaking_point_json(*breaking_point_, breaking_point_plan(config_));
+  if (!config_.summary_export.empty()) {
+    std::string error;
+    if (!engine::output::write_file_atomically(config_.summary_export, json.dump(2) + "\n", &error))
+      std::fprintf(stderr, "luaload: could not write %s: %s\n", config_.summary_export.c_str(), error.c_str());
+  }
+  regressed_ = write_result_files(config_.result_files, json, start_unix_ms_);
+}
+
+void RunReport::sample_time_series(int64_t now_ns) {
+  if (!start_ns_) return;
+  auto vus = store_.aggregate("vus");
+  timeline_.close_interval(elapsed_s(now_ns), vus ? vus->gauge().value : 0);
 }
 
 }  // namespace luaload::app

@@ -15,6 +15,7 @@
 #include "engine/metrics/store.hpp"
 #include "engine/metrics/threshold.hpp"
 #include "engine/output/breaking_point.hpp"
+#include "engine/output/timeline.hpp"
 
 namespace luaload::app {
 
@@ -53,6 +54,12 @@ class RunReport {
   // For runs that end before the scenario (a setup failure or timeout): writes the promised files, no summary.
   void write_files_only();
 
+  // Closes the time series' current interval (the report's charts) at now_ns: call when every worker's snapshot
+  // taken at now_ns has been merged.
+  void sample_time_series(int64_t now_ns);
+  // After write_final: whether --baseline found a regression beyond --max-regression.
+  bool regressed() const { return regressed_; }
+
  private:
   double elapsed_s(int64_t now_ns) const;
   std::vector<ScenarioStatus> scenario_statuses(int64_t now_ns,
@@ -60,6 +67,7 @@ class RunReport {
   LiveTotals live_totals() const;
   const std::vector<engine::metrics::ThresholdResult>& evaluate_final(double elapsed, bool* passed);
   void write_files(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed);
+  void write_summary_files(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed);
 
   const TestRunConfig& config_;
   engine::metrics::Store store_;
@@ -78,6 +86,9 @@ class RunReport {
   std::vector<std::unique_ptr<OutputSink>> sinks_;
   std::unique_ptr<MetricsEndpoint> endpoint_;
   const engine::output::BreakingPointResult* breaking_point_ = nullptr;
+  engine::output::Timeline timeline_;
+  int64_t start_unix_ms_ = 0;
+  bool regressed_ = false;
 };
 
 // The breaking-point search's shape, from the run's options.

@@ -234,8 +234,11 @@ void TestRun::merge_report(WorkerReport report) {
 
 void TestRun::on_tick() {
   if (phase_ != Phase::Running) return;
+  int64_t now = mono_now_ns();
+  // The report's time series closes an interval once every worker's snapshot taken at this tick is in.
+  auto replies_left = std::make_shared<size_t>(hosts_.size());
   for (auto& host : hosts_) {
-    host->collect([this, index = host->index()](WorkerReport report) {
+    host->collect([this, index = host->index(), replies_left, now](WorkerReport report) {
       worker_status_[index] = report.status;
       size_t active = 0;
       size_t allocated = 0;
@@ -246,9 +249,9 @@ void TestRun::on_tick() {
       reporting_->set_vus(static_cast<int64_t>(active));
       reporting_->set_vus_max(static_cast<int64_t>(allocated));
       merge_report(std::move(report));
+      if (--*replies_left == 0) reporting_->sample_time_series(now);
     });
   }
-  int64_t now = mono_now_ns();
   reporting_->on_tick(now, config_.scenarios);
   if (search_ && !search_done_ && search_->on_tick(now - run_start_ns_)) {
     // The step that failed is the answer: stop at once, nothing more to learn from the remaining iterations.
@@ -293,6 +296,7 @@ int TestRun::report_results() {
   }
   if (!thresholds_ok || aborted_by_threshold_) return kExitThresholdsFailed;
   if (interrupts_ > 0) return kExitExternalAbort;
+  if (reporting_->regressed()) return kExitRegression;
   return kExitOk;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/output_sink.hpp"
+#include "app/result_files.hpp"
 #include "app/worker_host.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/loop/mailbox.hpp"
@@ -30,6 +31,7 @@ struct TestRunConfig {
   std::vector<OutSpec> outs;  // --out, validated
   std::string junit;          // --junit FILE
   std::string metrics_addr;   // --metrics-addr IP:PORT
+  ResultFiles result_files;  // --report, --baseline, --save-baseline, --history
 };
 
 // One `luaload run`, on the main thread: starts the workers, initialises the VUs, runs setup, the scenario and

@@ -161,12 +161,17 @@ json summary_json(const metrics::Store& store, const std::vector<ThresholdResult
     if (options.include_series) metrics_out[def.name]["series"] = series_json(store, def, elapsed_s, options);
   }
   add_threshold_entries(metrics_out, store, thresholds, elapsed_s, options);
-  return {
+  json out = {
       {"metrics", std::move(metrics_out)},
       {"root_group", root_group_json(store)},
       {"state", {{"testRunDurationMs", elapsed_s * 1000}}},
       {"options", {{"summaryTrendStats", options.trend_stats}}},
   };
+  if (options.time_series != nullptr) out["time_series"] = time_series_json(*options.time_series);
+  if (!options.run.is_null()) out["run"] = options.run;
+  return out;
 }
+
+std::string sanitize_utf8(const std::string& s) { return utf8_safe(s); }
 
 }  // namespace luaload::engine::output
