@@ -13,7 +13,8 @@ local ll = require("luaload")
 local type, pairs, tostring, tonumber, error, pcall, setmetatable = type, pairs, tostring, tonumber, error, pcall,
   setmetatable
 local huge = math.huge
-local format, sub, match, find, gsub = string.format, string.sub, string.match, string.find, string.gsub
+local format, sub, match, find, gsub, lower = string.format, string.sub, string.match, string.find, string.gsub,
+  string.lower
 local min = math.min
 
 local M = {}
@@ -59,7 +60,14 @@ function M.parse_error(res)
   local status = res.status or 0
   local ok, body = pcall(ll.json.decode, res.body or "")
   if status >= 200 and status < 300 and ok and type(body) == "table" and body.access_token then
-    return nil
+    -- §7.1: a client MUST NOT use a token whose type it does not understand; this one only sends Bearer tokens
+    -- (RFC 6750). The type is case-insensitive (§5.1); a missing one is tolerated, as most clients do.
+    local token_type = body.token_type
+    if token_type == nil or (type(token_type) == "string" and lower(token_type) == "bearer") then
+      return nil
+    end
+    return { error = "invalid_response", error_description = "unsupported token_type " .. tostring(token_type)
+      .. " (only Bearer tokens can be used)", status = status }
   end
   if ok and type(body) == "table" and type(body.error) == "string" then
     local description = body.error_description
@@ -172,8 +180,9 @@ function Client:_token_params(grant, fields)
   return { form = fields, headers = headers, tags = tags, timeout = config.timeout }
 end
 
--- Stores a successful token response obtained by a request started at `started_ms`.
-function Client:_store(body, started_ms)
+-- Stores a successful token response obtained by a request started at `started_ms` that asked for
+-- `requested_scope` (nil: none asked).
+function Client:_store(body, started_ms, requested_scope)
   self.access_token = body.access_token
   if type(body.refresh_token) == "string" and body.refresh_token ~= "" then
     self.refresh_token = body.refresh_token  -- rotation: the new one replaces the old (RFC 6749 §6)
@@ -185,19 +194,21 @@ function Client:_store(body, started_ms)
   end
   self.expires_at = lifetime and started_ms + lifetime * 1000 or nil
   self.renew_at = M.refresh_at(started_ms, lifetime, self.config.skew, self.config.skew_s)
-  self.scope = body.scope
+  -- §5.1: an answer without scope grants the requested one; §6: a refresh that asks for none keeps the granted one.
+  self.scope = body.scope or requested_scope or self.scope
 end
 
 -- POSTs a token request; returns true, or false and the error table (nothing is raised here).
 function Client:_token_request(grant, fields)
   fields.grant_type = grant
   local started = self.now()
-  local res = self.http.post(self.config.token_url, nil, self:_token_params(grant, fields))
+  local params = self:_token_params(grant, fields)
+  local res = self.http.post(self.config.token_url, nil, params)
   local err = M.parse_error(res)
   if err then
     return false, err
   end
-  self:_store(ll.json.decode(res.body), started)
+  self:_store(ll.json.decode(res.body), started, params.form.scope)
   return true
 end
 

@@ -218,3 +218,33 @@ test("oauth.new rejects incomplete configurations", function()
   t.raises(function() oauth.new({ token_url = "x", grant = "password" }) end, "needs username and password")
   t.raises(function() oauth.new({ token_url = "x", skew = 1.5 }) end, "skew is a fraction")
 end)
+
+test("a token response without scope keeps the requested scope, and a refresh keeps the granted one", function()
+  local issued = 0
+  local fake = fake_http(function(req)
+    issued = issued + 1
+    local body = { access_token = "a" .. issued, refresh_token = "r" .. issued, expires_in = 60,
+                   token_type = "Bearer" }
+    if issued == 2 then body.scope = "read" end
+    return json_response(200, body)
+  end)
+  local client = password_client(fake, clock(), { scope = "read write" })
+  client:token()
+  t.eq(client.scope, "read write", "RFC 6749 5.1: no scope in the answer means the requested scope")
+  client:refresh()
+  t.eq(client.scope, "read", "the server narrowed it")
+  client:refresh()
+  t.eq(client.scope, "read", "RFC 6749 6: a refresh without scope keeps the granted scope")
+end)
+
+test("a token of a type other than Bearer is refused; the type is case-insensitive", function()
+  local token_type = "mac"
+  local fake = fake_http(function()
+    return json_response(200, { access_token = "a", expires_in = 60, token_type = token_type })
+  end)
+  local client = oauth.new({ token_url = "http://t/oauth/token", client_id = "luaload", client_secret = "secret",
+                             http = fake, now = clock().now })
+  t.raises(function() client:token() end, "unsupported token_type")
+  token_type = "bearer"
+  t.eq(client:token(), "a")
+end)
