@@ -189,7 +189,7 @@ class WorkerRuntime::Impl {
 
  public:
   // A task of `root`, spawned by `caller` (the root or another of its tasks), with its coroutine created.
-  VuState* new_task(VuState& root, const VuState& caller, std::string* error);
+  VuState* new_task(VuState& root, const VuState& caller);
 
  private:
   static void on_idle_cb(uv_idle_t* idle);

@@ -34,8 +34,7 @@ int l_spawn(lua_State* L) {
   if (root.tasks.size() >= kMaxTasksPerVu) {
     return luaL_error(L, "ll.spawn: this VU already runs %d tasks", static_cast<int>(kMaxTasksPerVu));
   }
-  std::string error;
-  VuState* task = impl.new_task(root, caller, &error);
+  VuState* task = impl.new_task(root, caller);
   lua_pushnumber(L, static_cast<lua_Number>(task->key));
   lua_setfield(L, 1, "_key");
   lua_pushvalue(L, 1);
@@ -66,6 +65,10 @@ int l_task_wait(lua_State* L) {
   if (task == &caller) {
     return luaL_error(L, "task:wait(): a task cannot wait for itself");
   }
+  if (task->root_key != impl.root_of(caller).key) {
+    // Its VU would interrupt it without telling a waiter that is not its own.
+    return luaL_error(L, "task:wait(): the task belongs to another VU");
+  }
   task->task_waiters.push_back(caller.handle());
   caller.pending = PendingKind::TaskWait;
   lua_pushlightuserdata(L, engine_yield_sentinel());
@@ -74,7 +77,7 @@ int l_task_wait(lua_State* L) {
 
 }  // namespace
 
-VuState* WorkerRuntime::Impl::new_task(VuState& root, const VuState& caller, std::string* error) {
+VuState* WorkerRuntime::Impl::new_task(VuState& root, const VuState& caller) {
   auto task = std::make_unique<VuState>();
   task->owner = this;
   task->key = next_key_++;

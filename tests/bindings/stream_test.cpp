@@ -329,5 +329,57 @@ TEST_F(StreamTest, InterruptingAVuWaitingOnAStreamLeavesNothingOpen) {
   EXPECT_EQ(**outcome, IterationOutcome::Interrupted);
 }
 
+// Opens an MCP session on the target with plain http.post and returns (mcp url, session id): the GET stream needs it.
+constexpr const char* kMcpSession = R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    local function open_session()
+      local url = ll.env.TARGET .. "/mcp"
+      local res = http.post(url, ll.json.encode({ jsonrpc = "2.0", id = 1, method = "initialize", params = {
+        protocolVersion = "2025-11-25", capabilities = {}, clientInfo = { name = "t", version = "1" } } }),
+        { headers = { ["Content-Type"] = "application/json", Accept = "application/json, text/event-stream" } })
+      assert(res.status == 200, "initialize " .. res.status)
+      return url, res.headers["mcp-session-id"]
+    end
+)";
+
+TEST_F(StreamTest, TheMcpGetStreamStaysOpenOnHeartbeatsAndEndsWhenTheSessionIsDeleted) {
+  engine::target::TargetOptions options;
+  options.mcp_heartbeat_ms = 50;
+  serve(std::string(kMcpSession) + R"(
+    function default()
+      local url, session = open_session()
+      local reader = http.sse(url, { headers = { ["Mcp-Session-Id"] = session }, idle_timeout = 0.4 })
+      assert(reader.status == 200, "GET stream " .. reader.status)
+      local listener = ll.spawn(function()
+        local n = 0
+        for ev in reader:events() do n = n + 1 end
+        return n, reader.error
+      end)
+      ll.sleep(0.6)  -- heartbeat comments keep the stream alive past its idle timeout
+      assert(not listener:done(), "the stream ended early: " .. tostring(reader.error))
+      local res = http.del(url, nil, { headers = { ["Mcp-Session-Id"] = session } })
+      assert(res.status == 204, "delete " .. res.status)
+      local events, err = listener:wait()
+      assert(events == 0 and err == nil, "events " .. events .. " error " .. tostring(err))
+    end
+  )", {}, {}, options);
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+}
+
+TEST_F(StreamTest, TheIdleTimeoutEndsAnMcpGetStreamWhoseHeartbeatsAreTooRare) {
+  serve(std::string(kMcpSession) + R"(
+    function default()
+      local url, session = open_session()
+      local reader = http.sse(url, { headers = { ["Mcp-Session-Id"] = session }, idle_timeout = "100ms" })
+      for ev in reader:events() do end
+      assert(reader.error_code == 1050, "error_code " .. tostring(reader.error_code))
+    end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+}
+
 }  // namespace
 }  // namespace luaload::bindings::test
