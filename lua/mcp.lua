@@ -12,8 +12,7 @@ local ll = require("luaload")
 
 local json = ll.json
 local type, pairs, ipairs, tostring, setmetatable, error, pcall = type, pairs, ipairs, tostring, setmetatable, error, pcall
-local format, lower, find = string.format, string.lower, string.find
-local concat = table.concat
+local format, lower, find, concat = string.format, string.lower, string.find, table.concat
 
 local M = {}
 
@@ -21,10 +20,7 @@ M.LATEST_PROTOCOL_VERSION = "2025-11-25"
 M.PROTOCOL_VERSIONS = { "2025-11-25", "2025-06-18", "2025-03-26" }
 M.VERSION = "0.1.0"
 
-local supported = {}
-for _, v in ipairs(M.PROTOCOL_VERSIONS) do
-  supported[v] = true
-end
+local supported = { ["2025-11-25"] = true, ["2025-06-18"] = true, ["2025-03-26"] = true }
 
 local metrics = {
   request_duration = ll.metrics.Trend("mcp_request_duration", true),
@@ -206,14 +202,15 @@ local function http_error(method, tool, res)
   return new_error("http", method, fields)
 end
 
--- Answers a request the server sent inside a response stream: opts.on_request(message, session) returns the
--- result (or nil, {code=, message=}); without a handler only ping is answered, anything else is -32601.
+-- Answers a request the server sent: opts.on_request(message, session) returns the result, or nil, {code=,
+-- message=}; when it returns nothing (or there is no handler) ping gets {} and anything else -32601.
 local function answer_server_request(self, message)
   local reply = { jsonrpc = "2.0", id = message.id }
   local result, rpc_err
   if self.opts.on_request then
     result, rpc_err = self.opts.on_request(message, self)
-  elseif message.method == "ping" then
+  end
+  if result == nil and rpc_err == nil and message.method == "ping" then
     result = {}
   end
   if result ~= nil then
