@@ -14,6 +14,7 @@ PACKAGES=(
   nginx-light wrk                                   # test/benchmark server, benchmark baseline
   procps util-linux time                            # ps, taskset (bench pinning), /usr/bin/time (bench)
   chromium                                          # headless browser: the HTML report test renders it
+  prometheus                                        # a real Prometheus scrapes --metrics-addr in a test
 )
 
 missing_packages() {
