@@ -172,6 +172,8 @@ void TestRun::run_scenario() {
   run_start_ns_ = mono_now_ns();
   worker_status_.assign(hosts_.size(), {});
   reporting_->mark_start(run_start_ns_);
+  // Ticks aligned on the run's start: second N of the run is judged right after it ends (delayAbortEval, steps).
+  uv_timer_again(&tick_);
   if (config_.options.breaking_point.enabled)
     search_ = std::make_unique<engine::output::BreakingPointSearch>(breaking_point_plan(config_), config_.options.thresholds);
   size_t finished = 0;
@@ -235,7 +237,9 @@ void TestRun::merge_report(WorkerReport report) {
 void TestRun::on_tick() {
   if (phase_ != Phase::Running) return;
   int64_t now = mono_now_ns();
-  // The report's time series closes an interval once every worker's snapshot taken at this tick is in.
+  // Once every worker's snapshot taken at this tick is in, the report's time series closes an interval, and the
+  // thresholds and the breaking-point search are judged: an abortOnFail threshold sees data at most a tick old (it
+  // stops within delayAbortEval + 1 s).
   auto replies_left = std::make_shared<size_t>(hosts_.size());
   for (auto& host : hosts_) {
     host->collect([this, index = host->index(), replies_left, now](WorkerReport report) {
@@ -249,10 +253,17 @@ void TestRun::on_tick() {
       reporting_->set_vus(static_cast<int64_t>(active));
       reporting_->set_vus_max(static_cast<int64_t>(allocated));
       merge_report(std::move(report));
-      if (--*replies_left == 0) reporting_->sample_time_series(now);
+      if (--*replies_left == 0) {
+        reporting_->sample_time_series(now);
+        if (phase_ == Phase::Running) judge_tick();
+      }
     });
   }
   reporting_->on_tick(now, config_.scenarios);
+}
+
+void TestRun::judge_tick() {
+  int64_t now = mono_now_ns();
   if (search_ && !search_done_ && search_->on_tick(now - run_start_ns_)) {
     // The step that failed is the answer: stop at once, nothing more to learn from the remaining iterations.
     search_done_ = true;

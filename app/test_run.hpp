@@ -65,6 +65,7 @@ class TestRun {
   void close_main_loop();
   void run_until(const std::function<bool()>& done);
   void on_tick();
+  void judge_tick();
   void on_interrupt();
   void merge_report(WorkerReport report);
   int report_results();

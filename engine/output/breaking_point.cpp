@@ -109,8 +109,10 @@ std::string render_breaking_point(const BreakingPointResult& result) {
                 "dropped", "p50", "p95", "p99", "p99 corrected", "errors");
   out += line;
   for (const auto& s : result.steps) {
+    char seconds[32];
+    std::snprintf(seconds, sizeof seconds, "%.1fs", s.duration_s);
     std::snprintf(line, sizeof line, "  %s %-8lld %-8s %-10llu %-8llu %-10s %-10s %-10s %-14s %s\n", s.passed ? "✓" : "✗",
-                  static_cast<long long>(s.rate), (metrics::format_number(s.duration_s) + "s").c_str(),
+                  static_cast<long long>(s.rate), seconds,
                   static_cast<unsigned long long>(s.iterations), static_cast<unsigned long long>(s.dropped),
                   metrics::format_time_ms(s.p50_ms).c_str(), metrics::format_time_ms(s.p95_ms).c_str(),
                   metrics::format_time_ms(s.p99_ms).c_str(), metrics::format_time_ms(s.corrected_p99_ms).c_str(),

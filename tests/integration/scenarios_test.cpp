@@ -169,13 +169,13 @@ function default() http.get(ll.env.URL) ll.sleep(0.05) end
   EXPECT_GT(s["metrics"]["iterations"]["values"]["count"].get<double>(), 10);
 }
 
-// One VU that needs 20 ms per iteration holds 50 iterations/s: the search steps 20, 40, 60/s and breaks at 60 on
-// the start-lag threshold, reporting 40 as the highest rate that held.
+// One VU that needs 20 ms per iteration holds about 50 iterations/s: the search steps 20 then 200/s and breaks at
+// 200 on the start-lag threshold, reporting 20 as the highest rate that held.
 TEST_F(ScenariosTest, TheBreakingPointSearchReportsTheHighestRateThatHeld) {
   const std::string script = R"(
 local ll = require("luaload")
 options = {
-  breakingPoint = { startRate = 20, stepRate = 20, stepDuration = "1s", maxRate = 200, preAllocatedVUs = 1, maxVUs = 1 },
+  breakingPoint = { startRate = 20, stepRate = 180, stepDuration = "1s", maxRate = 1000, preAllocatedVUs = 1, maxVUs = 1 },
   thresholds = { iteration_start_lag = { "p(95)<100" } },
 }
 function default() ll.sleep(0.02) end
@@ -186,9 +186,9 @@ function default() ll.sleep(0.02) end
   json bp = summary()["breaking_point"];
   ASSERT_TRUE(bp.is_object()) << summary().dump();
   EXPECT_TRUE(bp["broke"].get<bool>());
-  EXPECT_EQ(bp["highest_ok_rate"], 40) << bp.dump(2);
-  EXPECT_EQ(bp["broke_at_rate"], 60) << bp.dump(2);
-  ASSERT_EQ(bp["steps"].size(), 3u);
+  EXPECT_EQ(bp["highest_ok_rate"], 20) << bp.dump(2);
+  EXPECT_EQ(bp["broke_at_rate"], 200) << bp.dump(2);
+  ASSERT_EQ(bp["steps"].size(), 2u);
   EXPECT_NE(bp["reason"].get<std::string>().find("iteration_start_lag"), std::string::npos);
 }
 
@@ -204,6 +204,25 @@ function default() ll.sleep(0.05) end
   auto result = luaload("run", script, {});
   EXPECT_EQ(result.exit_code, 99) << result.out;
   EXPECT_NE(result.out.find("no step held every threshold"), std::string::npos) << result.out;
+}
+
+// The threshold fails within the first 100 ms; with delayAbortEval = 1s the run must stop within 1 s + 1 s (the
+// per-second evaluation), not run its 30 s. Measured around the whole process, startup included.
+TEST_F(ScenariosTest, AbortOnFailStopsWithinDelayAbortEvalPlusOneSecond) {
+  const std::string script = R"(
+local ll = require("luaload")
+options = {
+  scenarios = { open = { executor = "constant-arrival-rate", rate = 100, duration = "30s", preAllocatedVUs = 5 } },
+  thresholds = { iterations = { { threshold = "count<10", abortOnFail = true, delayAbortEval = "1s" } } },
+}
+function default() ll.sleep(0.01) end
+)";
+  auto started = std::chrono::steady_clock::now();
+  auto result = luaload("run", script, {});
+  auto took = std::chrono::steady_clock::now() - started;
+  EXPECT_EQ(result.exit_code, 99) << result.err;
+  EXPECT_LT(took, std::chrono::milliseconds(2'000));
+  EXPECT_GE(took, std::chrono::milliseconds(1'000));
 }
 
 }  // namespace
