@@ -100,6 +100,13 @@ std::string LiveRedraw::frame(const std::vector<std::string>& lines) {
   return out;
 }
 
+std::string LiveRedraw::erase() {
+  if (drawn_lines_ == 0) return "";
+  std::string out = drawn_lines_ > 1 ? "\033[" + std::to_string(drawn_lines_ - 1) + "A" : "";
+  drawn_lines_ = 0;
+  return out + "\r\033[J";
+}
+
 std::string LiveRedraw::finish() {
   if (drawn_lines_ == 0) return "";
   drawn_lines_ = 0;

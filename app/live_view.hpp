@@ -47,6 +47,9 @@ class LiveRedraw {
   std::string frame(const std::vector<std::string>& lines);
   // The bytes that leave the cursor on a fresh line below the last frame (empty when nothing was drawn).
   std::string finish();
+  // The bytes that wipe the last frame and leave the cursor where it started, so a message can be printed there;
+  // the next frame is then drawn below the message (empty when nothing is drawn).
+  std::string erase();
 
  private:
   size_t drawn_lines_ = 0;

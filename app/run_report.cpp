@@ -63,6 +63,11 @@ void RunReport::close_outputs() {
   if (endpoint_) endpoint_->close();
 }
 
+void RunReport::clear_live_view() {
+  const std::string bytes = redraw_.erase();
+  if (!bytes.empty()) std::fputs(bytes.c_str(), stderr);
+}
+
 void RunReport::set_vus_max(int64_t vus) {
   vus_max_ = std::max(vus_max_, vus);
   store_.set_gauge("vus_max", static_cast<double>(vus_max_));
@@ -83,7 +88,10 @@ void RunReport::mark_start(int64_t now_ns) {
 
 void RunReport::merge(WorkerReport report) {
   timeline_.add(report.delta);
-  for (const auto& conflict : store_.merge(report.delta)) std::fprintf(stderr, "luaload: %s\n", conflict.c_str());
+  for (const auto& conflict : store_.merge(report.delta)) {
+    clear_live_view();
+    std::fprintf(stderr, "luaload: %s\n", conflict.c_str());
+  }
   for (auto& sink : sinks_) sink->on_delta(report.delta);
 }
 
@@ -162,7 +170,8 @@ bool RunReport::thresholds_demand_abort(int64_t now_ns) {
   thresholds_->evaluate(store_, elapsed_s(now_ns));
   std::string reason;
   if (!thresholds_->should_abort(now_ns - start_ns_, &reason)) return false;
-  std::fprintf(stderr, "\nluaload: %s\n", reason.c_str());
+  clear_live_view();
+  std::fprintf(stderr, "luaload: %s\n", reason.c_str());
   return true;
 }
 

@@ -35,6 +35,8 @@ class RunReport {
   bool wants_samples() const;
   // Stops the metrics endpoint; its handles close on the loop's next run.
   void close_outputs();
+  // Wipes the live view from the terminal so a message can be printed; it is drawn again at the next tick.
+  void clear_live_view();
   // Once a second while running: feeds the outputs and, unless --quiet, draws the live view.
   void on_tick(int64_t now_ns, const std::vector<engine::schedule::ScenarioConfig>& scenarios);
 

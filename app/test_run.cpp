@@ -227,7 +227,10 @@ void TestRun::collect_all() {
 void TestRun::merge_report(WorkerReport report) {
   for (const auto& error : report.errors) {
     uint64_t& count = script_error_counts_[error.message];
-    if (count == 0) std::fprintf(stderr, "luaload: iteration error: %s\n%s\n", error.message.c_str(), error.traceback.c_str());
+    if (count == 0) {
+      reporting_->clear_live_view();
+      std::fprintf(stderr, "luaload: iteration error: %s\n%s\n", error.message.c_str(), error.traceback.c_str());
+    }
     count += error.count;
   }
   if (search_ && phase_ == Phase::Running) search_->merge(report.delta);
@@ -267,6 +270,7 @@ void TestRun::judge_tick() {
   if (search_ && !search_done_ && search_->on_tick(now - run_start_ns_)) {
     // The step that failed is the answer: stop at once, nothing more to learn from the remaining iterations.
     search_done_ = true;
+    reporting_->clear_live_view();
     std::fprintf(stderr, "\nluaload: breaking point found at %lld iterations/s; stopping\n",
                  static_cast<long long>(search_->result().steps.back().rate));
     for (auto& host : hosts_) host->stop(now);
@@ -274,6 +278,7 @@ void TestRun::judge_tick() {
   }
   if (!search_ && !aborted_by_threshold_ && reporting_->thresholds_demand_abort(now)) {
     aborted_by_threshold_ = true;
+    reporting_->clear_live_view();
     std::fprintf(stderr, "luaload: a threshold with abortOnFail failed; stopping the test\n");
     for (auto& host : hosts_) host->stop(0);
   }
@@ -282,6 +287,7 @@ void TestRun::judge_tick() {
 void TestRun::on_interrupt() {
   ++interrupts_;
   if (interrupts_ == 1) {
+    reporting_->clear_live_view();
     std::fprintf(stderr, "\nluaload: stopping: running iterations get up to %.0fs to finish (Ctrl-C again to quit now)\n",
                  static_cast<double>(config_.interrupt_grace_ns) / kSecondNs);
     for (auto& host : hosts_) host->stop(mono_now_ns() + config_.interrupt_grace_ns);

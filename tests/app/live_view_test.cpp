@@ -64,5 +64,13 @@ TEST(LiveView, RedrawMovesBackToTheFirstLineOfThePreviousFrame) {
   EXPECT_EQ(redraw.finish(), "");
 }
 
+TEST(LiveView, EraseWipesTheFrameSoTheNextOneIsDrawnBelowAMessage) {
+  LiveRedraw redraw;
+  EXPECT_EQ(redraw.erase(), "");
+  redraw.frame({"a", "b", "c"});
+  EXPECT_EQ(redraw.erase(), "\033[2A\r\033[J");
+  EXPECT_EQ(redraw.frame({"d"}), "\r\033[Kd");
+}
+
 }  // namespace
 }  // namespace luaload::app
