@@ -51,6 +51,21 @@ int listen_socket(const sockaddr_storage& addr, std::string* error) {
   return fd;
 }
 
+// SO_REUSEPORT would let our sockets join a port that another luaload target (same user) already listens on, and
+// the kernel would then split the connections between the two servers without a word. A plain bind first makes a
+// port in use an error, as for any other server.
+bool port_is_free(const sockaddr_storage& addr, const std::string& where, std::string* error) {
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return *error = std::string("socket: ") + std::strerror(errno), false;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));  // TIME_WAIT leftovers do not count as in use
+  socklen_t len = addr.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+  bool free = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) == 0;
+  if (!free) *error = "cannot listen on " + where + ": " + std::strerror(errno);
+  ::close(fd);
+  return free;
+}
+
 int bound_port(int fd) {
   sockaddr_storage addr{};
   socklen_t len = sizeof(addr);
@@ -84,6 +99,9 @@ std::unique_ptr<TargetServer> TargetServer::create(const TargetOptions& options,
     server->tls_ = tls::ServerContext::create(options.tls_cert_file, options.tls_key_file, error);
     if (!server->tls_) return nullptr;
   }
+  bool v6 = options.host.find(':') != std::string::npos;
+  std::string where = (v6 ? "[" + options.host + "]" : options.host) + ":" + std::to_string(options.port);
+  if (options.port != 0 && !port_is_free(addr, where, error)) return nullptr;
   std::vector<int> fds;
   for (int i = 0; i < options.threads; ++i) {
     int fd = listen_socket(addr, error);

@@ -242,8 +242,21 @@ TEST(TargetServerCreate, ReportsAPortInUse) {
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   options.port = ntohs(addr.sin_port);
   EXPECT_EQ(TargetServer::create(options, &error), nullptr);
-  EXPECT_EQ(error.rfind("cannot listen: ", 0), 0u) << error;
+  EXPECT_EQ(error, "cannot listen on 127.0.0.1:" + std::to_string(options.port) + ": Address already in use");
   ::close(fd);
+}
+
+TEST(TargetServerCreate, ASecondServerOnTheSamePortIsRefusedInsteadOfSharingItsTraffic) {
+  TargetOptions options;
+  std::string error;
+  auto first = TargetServer::create(options, &error);
+  ASSERT_NE(first, nullptr) << error;
+  TargetOptions again;
+  again.port = first->port();
+  again.threads = 2;
+  EXPECT_EQ(TargetServer::create(again, &error), nullptr);
+  EXPECT_EQ(error, "cannot listen on 127.0.0.1:" + std::to_string(first->port()) + ": Address already in use");
+  EXPECT_TRUE(first->stop());
 }
 
 }  // namespace
