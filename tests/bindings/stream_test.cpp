@@ -381,5 +381,51 @@ TEST_F(StreamTest, TheIdleTimeoutEndsAnMcpGetStreamWhoseHeartbeatsAreTooRare) {
   expect_no_script_errors();
 }
 
+TEST_F(StreamTest, AStreamCanBeReadInsideAUserCoroutine) {
+  serve(R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default()
+      local reader = http.sse(ll.env.TARGET .. "/sse?events=3&interval=10ms")
+      local next_event = coroutine.wrap(function()
+        for ev in reader:events() do coroutine.yield(ev.id) end
+        return "end"
+      end)
+      local seen = { next_event(), next_event(), next_event(), next_event() }
+      assert(table.concat(seen, ",") == "0,1,2,end", table.concat(seen, ","))
+    end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+}
+
+TEST_F(StreamTest, MixingReadAndEventsOnOneReaderRaisesAClearError) {
+  serve(R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default()
+      local reader = http.sse(ll.env.TARGET .. "/sse?events=2&interval=10ms")
+      reader:read()
+      reader:events()()
+    end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Failed);
+  EXPECT_NE(only_error().find("reader:events() cannot follow reader:read()"), std::string::npos);
+}
+
+TEST_F(StreamTest, ARefusedConnectionGivesAReaderWithStatusZeroAndTheError) {
+  serve(R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default()
+      local reader = http.stream("GET", "http://127.0.0.1:)" + std::to_string(luaload::test::unused_port()) + R"(/")
+      assert(reader.status == 0 and reader.error_code == 1212, "error_code " .. tostring(reader.error_code))
+      assert(reader:read() == nil, "no body")
+    end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+}
+
 }  // namespace
 }  // namespace luaload::bindings::test
