@@ -98,6 +98,9 @@ bool apply_flags(const RunFlags& flags, engine::schedule::TestOptions* options, 
     if (!flags.iterations) options->iterations.reset();
   }
   if (flags.find_breaking_point) options->breaking_point.enabled = true;
+  if (flags.vus && !options->scenarios.empty() && !options->cli_shortcuts && !options->breaking_point.enabled)
+    std::fprintf(stderr, "luaload: warning: -u applies to the shortcut scenario only; the script's "
+                         "options.scenarios set their own VUs (add -d, -i or --stage to replace them)\n");
   if (flags.insecure) options->insecure_skip_tls_verify = true;
   if (flags.no_thresholds) options->thresholds.clear();
   return true;

@@ -18,6 +18,9 @@ using detail::read_duration;
 
 constexpr int64_t kDefaultMaxDuration = 600 * kSecondNs;
 constexpr int64_t kDefaultQueueSeconds = 10;
+// Beyond these the engine would spend its time counting drops: a clear error is better than a stuck test.
+constexpr int64_t kMaxRatePerSecond = 10'000'000;
+constexpr int64_t kMaxQueued = 100'000'000;
 
 const std::set<std::string>& allowed_keys(Executor executor) {
   static const std::set<std::string> kConstantVus{"vus", "duration"};
@@ -140,12 +143,16 @@ bool validate(const json& raw, const std::string& where, ScenarioConfig* s, std:
   if (!raw.contains("maxVUs")) s->max_vus = s->pre_allocated_vus;
   if (s->max_vus < s->pre_allocated_vus) return fail(error, where + ".maxVUs must be >= preAllocatedVUs");
   if (s->max_vus < 1) return fail(error, where + ".maxVUs (or preAllocatedVUs) must be at least 1");
-  if (!raw.contains("maxQueued")) {
-    int64_t peak = s->rate;
-    for (const auto& stage : s->stages) peak = std::max(peak, stage.target);
-    peak = std::max(peak, s->start_rate);
-    s->max_queued = std::max<int64_t>(1, peak * kDefaultQueueSeconds * kSecondNs / s->time_unit_ns);
-  }
+  int64_t peak = std::max(s->rate, s->start_rate);
+  for (const auto& stage : s->stages) peak = std::max(peak, stage.target);
+  // In double: a tiny timeUnit with a large rate overflows 64 bits.
+  const double peak_per_second = static_cast<double>(peak) * kSecondNs / static_cast<double>(s->time_unit_ns);
+  if (peak_per_second > kMaxRatePerSecond)
+    return fail(error, where + ": the rate peaks at " + std::to_string(static_cast<int64_t>(peak_per_second)) +
+                           " iterations/s; at most " + std::to_string(kMaxRatePerSecond) + " are supported");
+  if (!raw.contains("maxQueued"))
+    s->max_queued = std::max<int64_t>(1, static_cast<int64_t>(peak_per_second * kDefaultQueueSeconds));
+  if (s->max_queued > kMaxQueued) return fail(error, where + ".maxQueued must be at most " + std::to_string(kMaxQueued));
   return true;
 }
 
@@ -246,14 +253,27 @@ bool shortcut_scenario(const TestOptions& options, ScenarioConfig* s, std::strin
   return true;
 }
 
+// Keeps every deadline the executors compute (monotonic now + start + duration + grace) far from overflowing.
+bool check_lengths(const std::vector<ScenarioConfig>& scenarios, std::string* error) {
+  constexpr int64_t kMaxPlannedNs = 365LL * 24 * 3600 * kSecondNs;
+  for (const auto& s : scenarios) {
+    if (s.start_time_ns > kMaxPlannedNs || scenario_duration_ns(s) > kMaxPlannedNs || s.graceful_stop_ns > kMaxPlannedNs ||
+        s.graceful_ramp_down_ns > kMaxPlannedNs || scenario_end_with_grace_ns(s) > kMaxPlannedNs)
+      return fail(error, "scenario \"" + s.name + "\" is planned for more than a year (startTime + duration + gracefulStop)");
+  }
+  return true;
+}
+
 }  // namespace
 
 bool resolve_scenarios(const TestOptions& options, std::vector<ScenarioConfig>* scenarios, std::string* error) {
   scenarios->clear();
   if (options.breaking_point.enabled) {
     const auto& bp = options.breaking_point;
-    if (bp.start_rate < 1 || bp.max_rate < bp.start_rate || bp.step_duration_ns <= 0 || bp.max_vus < 1)
-      return fail(error, "breaking point: needs startRate >= 1, maxRate >= startRate, stepDuration > 0, maxVUs >= 1");
+    if (bp.start_rate < 1 || bp.max_rate < bp.start_rate || bp.max_rate > kMaxRatePerSecond ||
+        bp.step_duration_ns <= 0 || bp.max_vus < 1)
+      return fail(error, "options.breakingPoint: needs startRate >= 1, startRate <= maxRate <= " +
+                             std::to_string(kMaxRatePerSecond) + ", stepDuration > 0, maxVUs >= 1");
     scenarios->push_back(breaking_point_scenario(options));
     return true;
   }
@@ -262,12 +282,12 @@ bool resolve_scenarios(const TestOptions& options, std::vector<ScenarioConfig>* 
       return fail(error, "options.scenarios cannot be combined with options.duration, iterations or stages in the "
                          "script (k6 refuses it too); use one or the other");
     *scenarios = options.scenarios;
-    return true;
+    return check_lengths(*scenarios, error);
   }
   ScenarioConfig s;
   if (!shortcut_scenario(options, &s, error)) return false;
   scenarios->push_back(std::move(s));
-  return true;
+  return check_lengths(*scenarios, error);
 }
 
 }  // namespace luaload::engine::schedule

@@ -156,6 +156,12 @@ TEST(OptionsTest, BadScenariosAreErrorsNamingTheScenarioAndKey) {
   EXPECT_NE(resolve_error(R"({"scenarios": {"x": {"executor": "constant-arrival-rate", "rate": 5, "duration": "1s", "preAllocatedVUs": 5, "maxVUs": 2}}})").find("maxVUs"), std::string::npos);
 }
 
+TEST(OptionsTest, ARateTheEngineCannotScheduleIsAnErrorNotAHang) {
+  EXPECT_NE(resolve_error(R"({"scenarios": {"x": {"executor": "constant-arrival-rate", "rate": 1000, "timeUnit": "1ns",
+    "duration": "1s", "preAllocatedVUs": 1}}})").find("at most 10000000 are supported"), std::string::npos);
+  EXPECT_NE(resolve_error(R"({"breakingPoint": {"startRate": 0}})").find("options.breakingPoint"), std::string::npos);
+}
+
 TEST(OptionsTest, ScriptShortcutsNextToScenariosAreRefused) {
   EXPECT_NE(resolve_error(R"({"duration": "10s", "scenarios": {"x": {"executor": "constant-vus", "duration": "1s"}}})").find("cannot be combined"), std::string::npos);
   EXPECT_NE(resolve_error(R"({"duration": "10s", "stages": [{"duration": "1s", "target": 1}]})").find("stages cannot be combined"), std::string::npos);
