@@ -258,11 +258,11 @@ void TestRun::on_tick() {
       merge_report(std::move(report));
       if (--*replies_left == 0) {
         reporting_->sample_time_series(now);
+        reporting_->on_tick(now, config_.scenarios);  // outputs and the live view see this tick's data
         if (phase_ == Phase::Running) judge_tick();
       }
     });
   }
-  reporting_->on_tick(now, config_.scenarios);
 }
 
 void TestRun::judge_tick() {
