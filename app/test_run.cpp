@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "app/test_run.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -110,15 +111,18 @@ std::vector<engine::schedule::WorkerPlan> TestRun::worker_plans() const {
     if (scenario.executor == Executor::SharedIterations)
       budget = std::make_shared<std::atomic<int64_t>>(scenario.iterations);
     const int64_t max_vus = scenario_max_vus(scenario);
-    for (size_t i = 0; i < n; ++i) {
+    // A scenario with fewer VUs than workers runs on the first max_vus workers only: an arrival-rate share on a
+    // worker without VUs would only queue and drop.
+    const size_t used = std::min<size_t>(n, static_cast<size_t>(std::max<int64_t>(1, max_vus)));
+    for (size_t i = 0; i < used; ++i) {
       WorkerScenarioPlan plan;
       plan.config = shared;
       plan.worker_index = i;
-      plan.worker_count = n;
+      plan.worker_count = used;
       plan.iterations_left = budget;
-      for (int64_t k = 0; k < worker_share(max_vus, i, n); ++k) plan.vu_ids.push_back(next_id++);
+      for (int64_t k = 0; k < worker_share(max_vus, i, used); ++k) plan.vu_ids.push_back(next_id++);
       plan.initial_vus = is_arrival_rate(scenario.executor)
-                             ? static_cast<size_t>(worker_share(scenario.pre_allocated_vus, i, n))
+                             ? static_cast<size_t>(worker_share(scenario.pre_allocated_vus, i, used))
                              : plan.vu_ids.size();
       plans[i].scenarios.push_back(std::move(plan));
     }

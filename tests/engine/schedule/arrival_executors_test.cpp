@@ -31,6 +31,19 @@ TEST_F(ArrivalExecutorsTest, AThousandPerSecondOnTwoWorkersIsAThousandPerSecondI
   EXPECT_EQ(total().dropped, 0u);
 }
 
+TEST_F(ArrivalExecutorsTest, AScenarioWithFewerVusThanWorkersKeepsItsWholeRate) {
+  ScenarioConfig browse;
+  browse.name = "browse";
+  browse.executor = Executor::ConstantVus;
+  browse.vus = 3;
+  browse.duration_ns = 1 * kS;
+  start({constant_rate(100, 1 * kS, 1, 1), browse}, 3, 5 * kMs);
+  run_for(1100 * kMs, 1 * kMs);
+  ASSERT_TRUE(all_finished());
+  EXPECT_EQ(counter("iterations", {"scenario", "open"}), 100);
+  EXPECT_EQ(total().dropped, 0u);
+}
+
 TEST_F(ArrivalExecutorsTest, RampingArrivalRateFollowsItsStages) {
   ScenarioConfig s = constant_rate(0, 0, 10, 10);
   s.executor = Executor::RampingArrivalRate;

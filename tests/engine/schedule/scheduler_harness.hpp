@@ -99,7 +99,8 @@ class SchedulerHarness : public ::testing::Test {
     EXPECT_EQ(uv_loop_close(&loop_), 0);
   }
 
-  // Builds `workers` schedulers sharing these scenarios the way the main thread splits them (test_run.cpp).
+  // Builds `workers` schedulers sharing these scenarios the way the main thread splits them (test_run.cpp): a
+  // scenario with fewer VUs than workers runs on its first max-VUs workers only.
   void start(const std::vector<ScenarioConfig>& scenarios, size_t workers, int64_t iteration_ns) {
     factory_ = std::make_unique<ManualVuFactory>(iteration_ns, &log_, clock_);
     uint64_t next_id = 1;
@@ -109,11 +110,12 @@ class SchedulerHarness : public ::testing::Test {
       std::shared_ptr<std::atomic<int64_t>> budget;
       if (scenario.executor == Executor::SharedIterations)
         budget = std::make_shared<std::atomic<int64_t>>(scenario.iterations);
-      for (size_t i = 0; i < workers; ++i) {
-        WorkerScenarioPlan plan{shared, i, workers, {}, 0, budget};
-        for (int64_t k = 0; k < worker_share(scenario_max_vus(scenario), i, workers); ++k) plan.vu_ids.push_back(next_id++);
+      const size_t used = std::min<size_t>(workers, static_cast<size_t>(std::max<int64_t>(1, scenario_max_vus(scenario))));
+      for (size_t i = 0; i < used; ++i) {
+        WorkerScenarioPlan plan{shared, i, used, {}, 0, budget};
+        for (int64_t k = 0; k < worker_share(scenario_max_vus(scenario), i, used); ++k) plan.vu_ids.push_back(next_id++);
         plan.initial_vus = is_arrival_rate(scenario.executor)
-                               ? static_cast<size_t>(worker_share(scenario.pre_allocated_vus, i, workers))
+                               ? static_cast<size_t>(worker_share(scenario.pre_allocated_vus, i, used))
                                : plan.vu_ids.size();
         plans[i].scenarios.push_back(plan);
       }
