@@ -234,9 +234,12 @@ std::string delta_text(const CompareRow& row) {
   return signed_text((row.current / row.baseline - 1) * 100, "%");
 }
 
+// Pads to `width` characters, counting UTF-8 code points ("µs" is one character, two bytes).
 std::string padded(const std::string& text, size_t width, bool right) {
-  if (text.size() >= width) return text;
-  const std::string fill(width - text.size(), ' ');
+  size_t length = 0;
+  for (char c : text) length += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  if (length >= width) return text;
+  const std::string fill(width - length, ' ');
   return right ? fill + text : text + fill;
 }
 
@@ -253,9 +256,11 @@ std::string format_comparison(const Comparison& comparison) {
       scope = row.scope;
       out += scope.empty() ? "all requests\n" : "name=" + scope + "\n";
     }
-    out += padded("  " + row.metric, name_width, false) + padded(value_text(row.metric, row.baseline), 14, true) +
-           padded(value_text(row.metric, row.current), 14, true) + padded(delta_text(row), 11, true) + "  " +
-           padded(row.limit, 13, false) + (row.limit.empty() ? "" : row.regression ? "REGRESSION" : "ok") + "\n";
+    std::string line = padded("  " + row.metric, name_width, false) +
+                       padded(value_text(row.metric, row.baseline), 14, true) +
+                       padded(value_text(row.metric, row.current), 14, true) + padded(delta_text(row), 11, true);
+    if (!row.limit.empty()) line += "  " + padded(row.limit, 13, false) + (row.regression ? "REGRESSION" : "ok");
+    out += line + "\n";
   }
   for (const std::string& note : comparison.notes) out += "note: " + note + "\n";
   const size_t n = comparison.regressions();

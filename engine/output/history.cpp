@@ -49,6 +49,13 @@ std::string change_text(std::optional<double> previous, std::optional<double> cu
   return buf;
 }
 
+// Characters, not bytes: "µs" is one column wide.
+size_t display_width(const std::string& text) {
+  size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 std::string run_label(const HistoryRun& run) {
   if (run.summary.contains("run") && run.summary["run"].is_object()) {
     const json& info = run.summary["run"];
@@ -145,7 +152,8 @@ std::string format_trend_table(const std::vector<HistoryRun>& runs, const std::v
       std::string cell = value ? format_chart_value(*value, unit) : "-";
       const std::string change = change_text(previous[i], value, unit);
       if (!change.empty()) cell += " (" + change + ")";
-      cell.append(std::max<size_t>(metrics[i].label().size() + 14, cell.size() + 2) - cell.size(), ' ');
+      const size_t width = display_width(cell);
+      cell.append(std::max<size_t>(metrics[i].label().size() + 14, width + 2) - width, ' ');
       line += cell;
       if (value) previous[i] = value;
     }
