@@ -79,6 +79,13 @@ void RunReport::set_vus(int64_t vus) {
   store_.set_gauge("vus", static_cast<double>(vus));
 }
 
+void RunReport::set_scenario_vus(const std::vector<engine::schedule::WorkerStatus>& workers) {
+  scenario_vus_.clear();
+  for (const auto& worker : workers) {
+    for (const auto& [name, vus] : worker.active_vus_by_scenario) scenario_vus_[name] += static_cast<int64_t>(vus);
+  }
+}
+
 void RunReport::mark_start(int64_t now_ns) {
   start_ns_ = now_ns;
   start_unix_ms_ = core::wall_now_ms();
@@ -121,8 +128,8 @@ std::vector<ScenarioStatus> RunReport::scenario_statuses(
     s.elapsed_ns = start_ns_ ? std::max<int64_t>(0, now_ns - start_ns_ - scenario.start_time_ns) : 0;
     s.planned_ns = schedule::scenario_duration_ns(scenario);
     s.max_vus = schedule::scenario_max_vus(scenario);
-    // Workers report active VUs for the whole test only; with several scenarios the split is unknown (-1).
-    s.vus = scenarios.size() == 1 ? vus_ : -1;
+    auto vus = scenario_vus_.find(scenario.name);
+    s.vus = vus != scenario_vus_.end() ? vus->second : 0;
     if (auto iterations = store_.aggregate("iterations", {{"scenario", scenario.name}}))
       s.iterations = static_cast<uint64_t>(iterations->counter().sum);
     if (scenario.executor == schedule::Executor::SharedIterations) s.planned_iterations = scenario.iterations;

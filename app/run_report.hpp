@@ -41,7 +41,9 @@ class RunReport {
   void on_tick(int64_t now_ns, const std::vector<engine::schedule::ScenarioConfig>& scenarios);
 
   void set_vus_max(int64_t vus);  // VUs initialised so far; only ever grows
-  void set_vus(int64_t vus);      // VUs with an iteration in flight
+  void set_vus(int64_t vus);
+  // Active VUs per scenario for the live view, summed over the workers' latest statuses.
+  void set_scenario_vus(const std::vector<engine::schedule::WorkerStatus>& workers);      // VUs with an iteration in flight
   void mark_start(int64_t now_ns);
   void merge(WorkerReport report);
 
@@ -84,6 +86,7 @@ class RunReport {
   int64_t vus_ = 0;
   int64_t vus_max_ = 0;
   bool final_written_ = false;
+  std::map<std::string, int64_t> scenario_vus_;
   LiveRedraw redraw_;
   std::vector<std::unique_ptr<OutputSink>> sinks_;
   std::unique_ptr<MetricsEndpoint> endpoint_;

@@ -258,6 +258,7 @@ void TestRun::on_tick() {
         allocated += status.allocated_vus;
       }
       reporting_->set_vus(static_cast<int64_t>(active));
+      reporting_->set_scenario_vus(worker_status_);
       reporting_->set_vus_max(static_cast<int64_t>(allocated));
       merge_report(std::move(report));
       if (--*replies_left == 0) {

@@ -72,6 +72,7 @@ WorkerStatus WorkerScheduler::status() const {
   WorkerStatus status;
   for (const auto& run : runs_) {
     status.active_vus += run->in_flight();
+    status.active_vus_by_scenario[run->config().name] += run->in_flight();
     status.allocated_vus += run->allocated_vus();
     status.iterations_done += run->stats().iterations;
     status.dropped += run->stats().dropped;

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,6 +28,7 @@ struct WorkerStatus {
   size_t allocated_vus = 0;    // VUs initialised so far (arrival rate grows them up to maxVUs)
   uint64_t iterations_done = 0;
   uint64_t dropped = 0;
+  std::map<std::string, size_t> active_vus_by_scenario;  // the live view's per-scenario VU counts
 };
 
 // Runs the scenarios of one worker, concurrently, each with its own VUs (a VU belongs to one scenario for its
