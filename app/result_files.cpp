@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "app/result_files.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 
 #include "engine/output/history.hpp"
 #include "engine/output/html_report.hpp"
@@ -12,8 +17,39 @@ namespace luaload::app {
 
 namespace output = engine::output;
 
+namespace {
+
+// A file that could not be written at the end would lose the run's results: its directory must exist and be
+// writable before the run starts.
+bool check_output_dir(const std::filesystem::path& dir, const char* flag, std::string* error) {
+  const std::filesystem::path d = dir.empty() ? "." : dir;
+  if (access(d.c_str(), W_OK) == 0) return true;
+  *error = std::string(flag) + ": cannot write in \"" + d.string() + "\": " + std::strerror(errno);
+  return false;
+}
+
+bool check_outputs(const ResultFiles& files, std::string* error) {
+  if (!files.report_html.empty() &&
+      !check_output_dir(std::filesystem::path(files.report_html).parent_path(), "--report", error))
+    return false;
+  if (!files.save_baseline.empty() &&
+      !check_output_dir(std::filesystem::path(files.save_baseline).parent_path(), "--save-baseline", error))
+    return false;
+  if (files.history_dir.empty()) return true;
+  std::error_code ec;
+  std::filesystem::create_directories(files.history_dir, ec);
+  if (ec) {
+    *error = "--history: cannot create \"" + files.history_dir + "\": " + ec.message();
+    return false;
+  }
+  return check_output_dir(files.history_dir, "--history", error);
+}
+
+}  // namespace
+
 bool prepare_result_files(const std::string& baseline_path, const std::string& max_regression, ResultFiles* files,
                           std::string* error) {
+  if (!check_outputs(*files, error)) return false;
   auto tolerances = output::parse_tolerances(max_regression.empty() ? output::kDefaultTolerances : max_regression, error);
   if (!tolerances) return false;
   files->tolerances = std::move(*tolerances);

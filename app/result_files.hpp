@@ -27,8 +27,9 @@ struct ResultFiles {
   }
 };
 
-// Reads --baseline and parses --max-regression (kDefaultTolerances when empty) into `files`; false with `error`
-// set for an unreadable baseline or bad tolerances. Main thread, before the run.
+// Checks that the directories of --report and --save-baseline are writable and creates --history's, reads
+// --baseline and parses --max-regression (kDefaultTolerances when empty) into `files`; false with `error` set
+// naming the flag. Main thread, before the run.
 bool prepare_result_files(const std::string& baseline_path, const std::string& max_regression, ResultFiles* files,
                           std::string* error);
 

@@ -93,6 +93,16 @@ TEST_F(ReportTest, AnUnreadableBaselineOrBadToleranceIsAConfigErrorBeforeTheRun)
   EXPECT_NE(r.err.find("p95=ten%"), std::string::npos) << r.err;
 }
 
+TEST_F(ReportTest, AnOutputInAMissingDirectoryIsAConfigErrorBeforeTheRun) {
+  auto r = run("/", {"--report", file("missing/report.html")});
+  EXPECT_EQ(r.exit_code, 104);
+  EXPECT_NE(r.err.find("--report: cannot write in"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("http_reqs"), std::string::npos);  // the test did not run
+  EXPECT_EQ(run("/", {"--save-baseline", file("missing/base.json")}).exit_code, 104);
+  dir_.write_file("plain-file", "x");
+  EXPECT_EQ(run("/", {"--history", file("plain-file")}).exit_code, 104);
+}
+
 TEST_F(ReportTest, CompareReportAndTrendWorkOnSavedExports) {
   ASSERT_EQ(run("/", {"--summary-export", file("a.json"), "--history", file("history")}).exit_code, 0);
   ASSERT_EQ(run("/status/503", {"--summary-export", file("b.json"), "--history", file("history")}).exit_code, 0);
