@@ -59,7 +59,8 @@ size_t display_width(const std::string& text) {
 std::string run_label(const HistoryRun& run) {
   if (run.summary.contains("run") && run.summary["run"].is_object()) {
     const json& info = run.summary["run"];
-    if (info.contains("start_time") && info["start_time"].is_string()) return info["start_time"].get<std::string>();
+    if (info.contains("start_time") && info["start_time"].is_string() && !info["start_time"].get<std::string>().empty())
+      return info["start_time"].get<std::string>();
   }
   return run.id;
 }

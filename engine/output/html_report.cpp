@@ -66,7 +66,7 @@ std::string settings_section(const json& summary) {
   rows += "<tr>" + td("luaload version") + td(string_at(run, "luaload_version", "-")) + "</tr>";
   if (run.contains("options") && run["options"].is_object()) {
     for (const auto& [key, value] : run["options"].items())
-      rows += "<tr>" + td("option " + key) + td(scalar_text(value)) + "</tr>";
+      rows += "<tr>" + td(key) + td(scalar_text(value)) + "</tr>";
   }
   return "<section id=\"settings\"><h2>Test settings</h2><table>" + rows + "</table></section>";
 }

@@ -63,8 +63,10 @@ std::string x_axis(const Frame& f, const LineChart& chart) {
     const size_t n = chart.x_labels.size();
     const size_t every = std::max<size_t>(1, (n + 5) / 6);
     for (size_t i = 0; i < n; i += every) {
-      out += "<text class=\"xl\" x=\"" + fixed(f.px(static_cast<double>(i))) + "\" y=\"" + fixed(base) + "\">" +
-             html_escape(chart.x_labels[i]) + "</text>";
+      // The first and last labels are aligned inwards so that they stay inside the chart.
+      const char* anchor = i == 0 && n > 1 ? " style=\"text-anchor:start\"" : i + 1 == n && n > 1 ? " style=\"text-anchor:end\"" : "";
+      out += "<text class=\"xl\"" + std::string(anchor) + " x=\"" + fixed(f.px(static_cast<double>(i))) + "\" y=\"" +
+             fixed(base) + "\">" + html_escape(chart.x_labels[i]) + "</text>";
     }
     return out;
   }
@@ -117,8 +119,10 @@ std::string series_svg(const Frame& f, const ChartSeries& s, ChartUnit unit, con
          html_escape(s.color) + "\" stroke-width=\"1.8\" d=\"" + d + "\"/>" + markers;
 }
 
+// Only charts with several series get a legend; the title names a single one.
 std::string legend(const Frame& f, const std::vector<ChartSeries>& series) {
   std::string out;
+  if (series.size() < 2) return out;
   double x = f.width - kRight;
   for (auto it = series.rbegin(); it != series.rend(); ++it) {
     x -= 14 + 7.0 * static_cast<double>(it->name.size()) + 12;

@@ -38,7 +38,7 @@ struct LineChart {
   std::string x_unit = "s";
   std::vector<std::string> x_labels;
   std::vector<ChartSeries> series;
-  int width = 620;
+  int width = 580;
   int height = 240;
   bool x_from_zero = true;  // numeric axes start at 0 (a run's time), not at the first point
 };
@@ -50,7 +50,7 @@ struct BarChart {
   std::vector<std::string> labels;
   std::vector<double> values;
   std::string color = "#4e79a7";
-  int width = 620;
+  int width = 580;
   int height = 240;
 };
 std::string render_bar_chart(const BarChart& chart);

@@ -34,7 +34,7 @@ TEST(HtmlReport, HasEverySectionAndTheTestSettings) {
   }
   EXPECT_NE(html.find("<td>journey.lua</td>"), std::string::npos);
   EXPECT_NE(html.find("<td>9.9.9</td>"), std::string::npos);
-  EXPECT_NE(html.find("<td>option duration</td><td>30s</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>duration</td><td>30s</td>"), std::string::npos);
 }
 
 TEST(HtmlReport, PlotsReqPerSecondLatencyPercentilesVusAndErrorRate) {

@@ -46,6 +46,16 @@ TEST(LineChart, DrawsOnePathPerSeriesThroughEveryPoint) {
   EXPECT_EQ(count_of(svg, "<circle class=\"pt\""), 6u);
 }
 
+TEST(LineChart, OnlyChartsWithSeveralSeriesHaveALegend) {
+  LineChart chart;
+  chart.series = {{"p50", "#111", {0, 1}, {1, 2}}};
+  EXPECT_EQ(render_line_chart(chart).find("class=\"lg\""), std::string::npos);
+  chart.series.push_back({"p<99>", "#222", {0, 1}, {2, 3}});
+  const std::string svg = render_line_chart(chart);
+  EXPECT_NE(svg.find("<text class=\"lg\" x=\""), std::string::npos);
+  EXPECT_NE(svg.find(">p&lt;99&gt;</text>"), std::string::npos);
+}
+
 TEST(LineChart, AMissingValueInterruptsTheLine) {
   LineChart chart;
   chart.series = {{"a", "#111", {0, 1, 2, 3}, {1, NAN, 3, 4}}};
