@@ -132,13 +132,7 @@ int l_http_request(lua_State* L) {
   lua_settop(L, kTags);
   VuState& vu = impl.require_vu(L, api);
   engine::http::Request request = read_request(L, api, impl.config());
-  // Most requests carry no tags of their own: their base tag set is found without building a tag list.
-  // A scenario with tags of its own takes the slow path too: the cache keys on group and scenario name only.
-  const bool scenario_tags = vu.context.config && !vu.context.config->tags.empty();
-  const engine::metrics::TagSetId tags =
-      lua_istable(L, kTags) || scenario_tags
-          ? impl.registry().intern(impl.base_tags(vu, L, lua_istable(L, kTags) ? kTags : 0))
-          : impl.request_tags().defaults(vu.group_path, vu.context.scenario);
+  const engine::metrics::TagSetId tags = impl.request_base_tags(vu, L, kTags);
 
   auto& client = impl.client_for(vu);
   const VuHandle handle = vu.handle();

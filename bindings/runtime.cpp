@@ -177,6 +177,13 @@ engine::metrics::Tags WorkerRuntime::Impl::base_tags(const VuState& vu, lua_Stat
   return result;
 }
 
+engine::metrics::TagSetId WorkerRuntime::Impl::request_base_tags(const VuState& vu, lua_State* L, int tags) {
+  const bool own_tags = tags != 0 && lua_istable(L, tags);
+  const bool scenario_tags = vu.context.config && !vu.context.config->tags.empty();
+  if (own_tags || scenario_tags) return registry().intern(base_tags(vu, L, own_tags ? tags : 0));
+  return request_tags().defaults(vu.group_path, vu.context.scenario);
+}
+
 void WorkerRuntime::Impl::record_error(const std::string& text) {
   std::string message = text.substr(0, text.find('\n'));
   // Messages that embed changing values (ids, counters) would grow the table without bound between two takes.

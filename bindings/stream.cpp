@@ -199,8 +199,7 @@ int l_http_stream(lua_State* L) {
   state->root_key = root.key;
   state->method = request.method;
   state->url = request.url;
-  state->base_tags = lua_istable(L, 8) ? impl.registry().intern(impl.base_tags(vu, L, 8))
-                                       : impl.request_tags().defaults(vu.group_path, vu.context.scenario);
+  state->base_tags = impl.request_base_tags(vu, L, 8);
   state->start_ns = core::mono_now_ns();
   state->lag_ms = static_cast<double>(vu.context.start_lag_ns) / 1e6;
   engine::http::Client::StreamCallbacks callbacks;
