@@ -103,7 +103,14 @@ void read_headers(lua_State* L, const char* api, engine::http::Headers* headers)
 
 engine::http::Request read_request(lua_State* L, const char* api, const RuntimeConfig& config) {
   engine::http::Request request;
-  request.method = luaL_checkstring(L, kMethod);
+  size_t method_length = 0;
+  const char* method = luaL_checklstring(L, kMethod, &method_length);
+  request.method.assign(method, method_length);
+  // The method is written as is on the request line: anything but a token could add lines to the request.
+  if (request.method.empty() ||
+      !std::all_of(request.method.begin(), request.method.end(), [](char c) { return is_token_char(c); })) {
+    luaL_error(L, "%s: invalid method '%s' (must be a token, like GET or PATCH)", api, method);
+  }
   if (lua_type(L, kUrl) != LUA_TSTRING) {
     luaL_error(L, "%s: url must be a string", api);
   }

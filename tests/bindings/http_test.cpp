@@ -196,6 +196,22 @@ TEST_F(HttpTest, HeadersThatWouldSplitTheRequestAreRefusedWithAClearError) {
   EXPECT_EQ(server_->requests(), 0u);
 }
 
+TEST_F(HttpTest, AMethodThatIsNotATokenIsRefusedBeforeAnythingIsSent) {
+  serve({respond(200, "never")}, R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default()
+      local ok, err = pcall(http.request, "GET /smuggled HTTP/1.1\r\nX-Evil: 1\r\n\r\nGET", ll.env.URL)
+      assert(not ok and err:find("http.request: invalid method", 1, true), err)
+      ok, err = pcall(http.request, "", ll.env.URL)
+      assert(not ok and err:find("http.request: invalid method ''", 1, true), err)
+    end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+  EXPECT_EQ(server_->requests(), 0u);
+}
+
 TEST_F(HttpTest, InterruptCancelsAPendingRequest) {
   Reply silent;
   silent.action = Reply::Action::NeverAnswer;
