@@ -21,6 +21,7 @@ constexpr int64_t kDefaultQueueSeconds = 10;
 // Beyond these the engine would spend its time counting drops: a clear error is better than a stuck test.
 constexpr int64_t kMaxRatePerSecond = 10'000'000;
 constexpr int64_t kMaxQueued = 100'000'000;
+constexpr int64_t kMaxSteps = 10'000;
 
 const std::set<std::string>& allowed_keys(Executor executor) {
   static const std::set<std::string> kConstantVus{"vus", "duration"};
@@ -274,6 +275,9 @@ bool resolve_scenarios(const TestOptions& options, std::vector<ScenarioConfig>* 
         bp.step_duration_ns <= 0 || bp.max_vus < 1)
       return fail(error, "options.breakingPoint: needs startRate >= 1, startRate <= maxRate <= " +
                              std::to_string(kMaxRatePerSecond) + ", stepDuration > 0, maxVUs >= 1");
+    if ((bp.max_rate - bp.start_rate) / std::max<int64_t>(1, bp.step_rate) >= kMaxSteps)
+      return fail(error, "options.breakingPoint: more than " + std::to_string(kMaxSteps) +
+                             " steps from startRate to maxRate; raise stepRate or lower maxRate");
     scenarios->push_back(breaking_point_scenario(options));
     return true;
   }

@@ -160,6 +160,7 @@ TEST(OptionsTest, ARateTheEngineCannotScheduleIsAnErrorNotAHang) {
   EXPECT_NE(resolve_error(R"({"scenarios": {"x": {"executor": "constant-arrival-rate", "rate": 1000, "timeUnit": "1ns",
     "duration": "1s", "preAllocatedVUs": 1}}})").find("at most 10000000 are supported"), std::string::npos);
   EXPECT_NE(resolve_error(R"({"breakingPoint": {"startRate": 0}})").find("options.breakingPoint"), std::string::npos);
+  EXPECT_NE(resolve_error(R"({"breakingPoint": {"stepRate": 1, "maxRate": 1000000}})").find("steps"), std::string::npos);
 }
 
 TEST(OptionsTest, ScriptShortcutsNextToScenariosAreRefused) {
