@@ -169,7 +169,7 @@ RunFigures run_figures(const json& summary) {
   const json& metrics = summary.contains("metrics") ? summary["metrics"] : kNone;
   auto count = [&](const char* metric, const char* stat) -> uint64_t {
     if (!metrics.contains(metric)) return 0;
-    return static_cast<uint64_t>(std::max(0.0, entry_stat(metrics[metric], stat).value_or(0)));
+    return count_from_double(entry_stat(metrics[metric], stat).value_or(0));
   };
   if (metrics.contains("http_req_duration")) {
     if (auto h = entry_histogram(metrics["http_req_duration"])) f.total.duration = *h;

@@ -37,7 +37,7 @@ const json& series_of(const json& summary, const char* metric) {
 
 uint64_t count_at(const json& series, const char* key) {
   auto v = number_at(series.contains("values") ? series["values"] : json(), key);
-  return v && *v > 0 ? static_cast<uint64_t>(*v) : 0;
+  return v ? count_from_double(*v) : 0;
 }
 
 }  // namespace
@@ -88,6 +88,10 @@ std::optional<double> entry_stat(const json& entry, std::string_view raw_stat) {
     if (auto h = entry_histogram(entry)) return trend_stat(*h, stat);
   }
   return number_at(entry.contains("values") ? entry["values"] : json(), stat);
+}
+
+uint64_t count_from_double(double value) {
+  return value > 0 && value < 9.2e18 ? static_cast<uint64_t>(value) : 0;
 }
 
 double run_duration_s(const json& summary) {

@@ -32,6 +32,10 @@ std::string normalize_stat(std::string_view stat);
 // value/min/max. nullopt when the entry does not have it.
 std::optional<double> entry_stat(const nlohmann::json& entry, std::string_view stat);
 
+// A count read from JSON as a double: negative, NaN and absurd values (beyond 2^63, where the conversion would be
+// undefined) become 0.
+uint64_t count_from_double(double value);
+
 // The test's duration in seconds (state.testRunDurationMs / 1000), 0 when absent.
 double run_duration_s(const nlohmann::json& summary);
 

@@ -106,7 +106,8 @@ std::string series_svg(const Frame& f, const ChartSeries& s, ChartUnit unit, con
     d += (pen_down ? "L" : "M") + x + " " + y;
     pen_down = true;
     if (points.size() > kMaxMarkers) continue;
-    const size_t label_index = static_cast<size_t>(s.x[i]);
+    const bool in_labels = s.x[i] >= 0 && s.x[i] < static_cast<double>(chart.x_labels.size());
+    const size_t label_index = in_labels ? static_cast<size_t>(s.x[i]) : chart.x_labels.size();
     const std::string at = chart.x_labels.empty()        ? metrics::format_number(s.x[i]) + chart.x_unit
                            : label_index < chart.x_labels.size() ? chart.x_labels[label_index]
                                                                  : "";

@@ -116,7 +116,7 @@ std::vector<TimePoint> time_series_from_json(const json& j) {
     p.t_s = item["t"].get<double>();
     p.interval_s = std::isnan(number_or_nan(item, "interval")) ? 0 : number_or_nan(item, "interval");
     const double requests = number_or_nan(item, "http_reqs");
-    p.requests = std::isfinite(requests) && requests > 0 ? static_cast<uint64_t>(requests) : 0;
+    p.requests = requests > 0 && requests < 9.2e18 ? static_cast<uint64_t>(requests) : 0;
     p.rps = number_or_nan(item, "rps");
     p.p50 = number_or_nan(item, "p50");
     p.p95 = number_or_nan(item, "p95");

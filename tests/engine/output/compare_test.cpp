@@ -148,6 +148,7 @@ TEST(Compare, TheTableShowsBothValuesTheDeltaAndTheVerdict) {
 
 TEST(Compare, MalformedSummariesGiveEmptyFiguresNotExceptions) {
   for (const char* text : {"{}", "[]", "{\"metrics\":[]}", "{\"metrics\":{\"http_reqs\":5}}",
+                           "{\"metrics\":{\"http_reqs\":{\"values\":{\"count\":1e300}}}}",
                            "{\"metrics\":{\"http_req_duration\":{\"type\":\"trend\",\"histogram\":7,\"series\":[1]}}}",
                            "{\"metrics\":{\"http_req_duration\":{\"type\":\"trend\",\"histogram\":{\"scheme\":5}}}}"}) {
     const RunFigures f = run_figures(nlohmann::json::parse(text));
