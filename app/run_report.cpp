@@ -222,6 +222,9 @@ bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors
   std::fputs(engine::output::render_summary(store_, results, elapsed, options).c_str(), stdout);
   for (const auto& [message, count] : script_errors)
     std::printf("  script error (%llu times): %s\n", static_cast<unsigned long long>(count), message.c_str());
+  if (interrupted_iterations_ > 0)
+    std::printf("\n  %llu iterations interrupted (gracefulStop / gracefulRampDown), not counted in iterations\n",
+                static_cast<unsigned long long>(interrupted_iterations_));
   if (breaking_point_) std::fputs(engine::output::render_breaking_point(*breaking_point_).c_str(), stdout);
   if (interrupted) std::printf("\n  the test was interrupted (Ctrl-C)\n");
   std::fflush(stdout);
@@ -246,6 +249,7 @@ void RunReport::write_summary_files(const std::vector<metrics::ThresholdResult>&
   options.time_series = &timeline_.points();
   options.run = run_settings_json(config_, start_unix_ms_);
   auto json = engine::output::summary_json(store_, results, elapsed, options);
+  json["state"]["interruptedIterations"] = interrupted_iterations_;
   if (breaking_point_)
     json["breaking_point"] = engine::output::breaking_point_json(*breaking_point_, breaking_point_plan(config_));
   if (!config_.summary_export.empty()) {

@@ -55,6 +55,9 @@ class RunReport {
   // A breaking-point search's result (owned by the caller, alive until the files are written): its section follows
   // the metrics in the summary and joins the summary JSON as "breaking_point".
   void set_breaking_point(const engine::output::BreakingPointResult* result) { breaking_point_ = result; }
+  // Iterations cut short by gracefulStop, gracefulRampDown or a stop: shown after the metrics when any, and in the
+  // summary JSON's state as interruptedIterations (they are not in `iterations`).
+  void set_interrupted_iterations(uint64_t count) { interrupted_iterations_ = count; }
   // For runs that end before the scenario (a setup failure or timeout): writes the promised files, no summary.
   void write_files_only();
 
@@ -91,6 +94,7 @@ class RunReport {
   std::vector<std::unique_ptr<OutputSink>> sinks_;
   std::unique_ptr<MetricsEndpoint> endpoint_;
   const engine::output::BreakingPointResult* breaking_point_ = nullptr;
+  uint64_t interrupted_iterations_ = 0;
   engine::output::Timeline timeline_;
   int64_t start_unix_ms_ = 0;
   bool regressed_ = false;

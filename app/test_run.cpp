@@ -183,7 +183,11 @@ void TestRun::run_scenario() {
   size_t finished = 0;
   for (auto& host : hosts_) {
     host->run_plan(
-        run_start_ns_, [&finished](engine::schedule::WorkerScheduler::Finished) { ++finished; },
+        run_start_ns_,
+        [this, &finished](engine::schedule::WorkerScheduler::Finished result) {
+          ++finished;
+          interrupted_iterations_ += result.interrupted;
+        },
         [this](std::string message) {
           if (aborted_by_script_) return;
           aborted_by_script_ = true;
@@ -193,6 +197,7 @@ void TestRun::run_scenario() {
   }
   run_until([&] { return finished == hosts_.size(); });
   scenario_elapsed_ns_ = mono_now_ns() - run_start_ns_;
+  reporting_->set_interrupted_iterations(interrupted_iterations_);
   reporting_->set_vus(0);
 }
 

@@ -89,7 +89,8 @@ class TestRun {
   std::unique_ptr<class RunReport> reporting_;
   std::unique_ptr<engine::output::BreakingPointSearch> search_;  // --find-breaking-point only
   int64_t scenario_elapsed_ns_ = 0;
-  bool search_done_ = false;  // metrics store, thresholds, progress, summary
+  bool search_done_ = false;
+  uint64_t interrupted_iterations_ = 0;  // metrics store, thresholds, progress, summary
 };
 
 }  // namespace luaload::app

@@ -206,6 +206,23 @@ function default() ll.sleep(0.05) end
   EXPECT_NE(result.out.find("no step held every threshold"), std::string::npos) << result.out;
 }
 
+TEST_F(ScenariosTest, IterationsOutlivingTheGracefulStopAreInterruptedAndCountedApart) {
+  const std::string script = R"(
+local ll = require("luaload")
+options = { scenarios = { slow = { executor = "constant-vus", vus = 3, duration = "200ms", gracefulStop = "300ms" } } }
+function default() ll.sleep(5) end
+)";
+  auto started = std::chrono::steady_clock::now();
+  auto result = luaload("run", script, {"--summary-export", summary_path()});
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_LT(took, std::chrono::milliseconds(2'000));
+  json s = summary();
+  EXPECT_EQ(s["state"]["interruptedIterations"], 3);
+  EXPECT_FALSE(s["metrics"].contains("iterations"));
+  EXPECT_NE(result.out.find("3 iterations interrupted"), std::string::npos) << result.out;
+}
+
 // The threshold fails within the first 100 ms; with delayAbortEval = 1s the run must stop within 1 s + 1 s (the
 // per-second evaluation), not run its 30 s. Measured around the whole process, startup included.
 TEST_F(ScenariosTest, AbortOnFailStopsWithinDelayAbortEvalPlusOneSecond) {
