@@ -184,6 +184,16 @@ void Connection::write_plain() {
   if (rc != 0) {
     --pending_writes_;
     fail(io_error(rc), std::string("write: ") + uv_strerror(rc), reused_);
+    return;
+  }
+  note_sent_if_flushed();
+}
+
+// libuv writes what the socket takes at once but reports it a loop turn later: timing the callback would add a
+// whole turn of other VUs' work to http_req_sending.
+void Connection::note_sent_if_flushed() {
+  if (write_done_ns_ == 0 && uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&tcp_)) == 0) {
+    write_done_ns_ = core::mono_now_ns();
   }
 }
 
@@ -196,7 +206,7 @@ void Connection::on_write_done(int status) {
   }
   if (pending_writes_ > 0 || !write_pending_) return;
   write_pending_ = false;
-  write_done_ns_ = core::mono_now_ns();
+  if (write_done_ns_ == 0) write_done_ns_ = core::mono_now_ns();
 }
 
 void Connection::on_read(ssize_t nread, const char* data) {
@@ -259,7 +269,7 @@ void Connection::record_timing(int64_t now) {
   Exchange& record = *job_.record;
   // A server may answer before it has read the whole request (e.g. 413): waiting then counts from the first byte.
   int64_t first = std::max(first_byte_ns_, write_start_ns_);
-  int64_t sent = std::min(write_pending_ ? now : write_done_ns_, first);
+  int64_t sent = std::min(write_done_ns_ != 0 ? write_done_ns_ : now, first);
   record.timing.sending_ms = ms_between(write_start_ns_, sent);
   record.timing.waiting_ms = ms_between(sent, first);
   record.timing.receiving_ms = ms_between(first, now);

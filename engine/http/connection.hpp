@@ -95,6 +95,7 @@ class Connection final : private ResponseParser::Listener {
   void on_connected(int status);
   void begin_request();
   void write_plain();
+  void note_sent_if_flushed();
   void on_write_done(int status);
   void on_read(ssize_t nread, const char* data);
   void on_eof_or_error(ssize_t nread);

@@ -82,7 +82,11 @@ void Connection::write_tls() {
   bool ok = tls_->write(head_) == tls::ClientSession::Status::Ok &&
             (job_.body.empty() || tls_->write(job_.body) == tls::ClientSession::Status::Ok);
   if (!flush_tls()) return;
-  if (!ok) fail_tls();
+  if (!ok) {
+    fail_tls();
+    return;
+  }
+  note_sent_if_flushed();
 }
 
 bool Connection::flush_tls() {

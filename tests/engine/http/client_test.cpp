@@ -2,6 +2,9 @@
 // The client's success paths against the local scripted server.
 #include "engine/http/client.hpp"
 
+#include <chrono>
+#include <thread>
+
 #include "client_fixture.hpp"
 
 namespace luaload::engine::http {
@@ -50,6 +53,29 @@ TEST_F(ClientTest, KeepAliveReusesOneConnectionForSequentialRequests) {
   EXPECT_EQ(srv.accepts(), 1u);
   EXPECT_EQ(srv.requests(), 3u);
   EXPECT_EQ(client().open_connections(), 1u);
+}
+
+TEST_F(ClientTest, SendingEndsWhenTheSocketTookTheRequestNotWhenTheLoopNextGetsToIt) {
+  auto& srv = server({{.bytes = http_response(200, "a")}});
+  ASSERT_EQ(get(srv.url("/warm")).final.status, 200);  // the next request goes out on this connection at once
+  Response result;
+  bool done = false;
+  client().send(Request{.url = srv.url("/timed")}, [&](Response&& response) {
+    result = std::move(response);
+    done = true;
+  });
+  // Other work holds the loop for 50 ms before libuv reports the finished write.
+  uv_timer_t busy;
+  uv_timer_init(&loop_, &busy);
+  uv_timer_start(&busy, [](uv_timer_t*) { std::this_thread::sleep_for(std::chrono::milliseconds(50)); }, 0, 0);
+  EXPECT_TRUE(test::run_until(&loop_, [&] { return done; }));
+  bool closed = false;
+  busy.data = &closed;
+  uv_close(reinterpret_cast<uv_handle_t*>(&busy), [](uv_handle_t* h) { *static_cast<bool*>(h->data) = true; });
+  EXPECT_TRUE(test::run_until(&loop_, [&] { return closed; }));
+  EXPECT_EQ(result.final.status, 200);
+  EXPECT_LT(result.final.timing.sending_ms, 25.0);
+  EXPECT_GE(result.final.timing.duration_ms, 50.0);
 }
 
 TEST_F(ClientTest, AResponseArrivingInSeveralReadsLeavesAReusableConnection) {
