@@ -109,10 +109,19 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   preload_embedded(L, "oauth", "luaload.oauth");
 }
 
+// os.exit would end the whole load test from one VU, without a summary or exit code of ours.
+int l_os_exit(lua_State* L) {
+  return luaL_error(L, "os.exit is not available in luaload scripts: use ll.abort(message)");
+}
+
 int setup_cb(lua_State* L) {
   auto* impl = static_cast<WorkerRuntime::Impl*>(lua_touserdata(L, 1));
   lua_settop(L, 0);
   luaL_openlibs(L);
+  lua_getglobal(L, "os");
+  lua_pushcfunction(L, l_os_exit);
+  lua_setfield(L, -2, "exit");
+  lua_pop(L, 1);
   open_json(L);
   open_modules(L, impl);
 

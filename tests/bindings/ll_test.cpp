@@ -68,6 +68,16 @@ TEST_F(RuntimeTest, ErrorInsideGroupKeepsTheTracebackOfItsOrigin) {
   EXPECT_NE(errors[0].traceback.find("script.lua:4"), std::string::npos);
 }
 
+TEST_F(RuntimeTest, OsExitIsAScriptErrorInsteadOfEndingTheProcess) {
+  load(R"(
+    function default() os.exit(3) end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Failed);
+  auto errors = runtime_->take_script_errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message, "script.lua:2: os.exit is not available in luaload scripts: use ll.abort(message)");
+}
+
 TEST_F(RuntimeTest, CustomMetricsRecordIntoTheWorkerRegistry) {
   load(R"(
     local ll = require("luaload")
