@@ -4,7 +4,7 @@
 local iteration_done, raw_yield, json = ...
 
 local traceback = debug.traceback
-local xpcall, pcall, tostring = xpcall, pcall, tostring
+local xpcall, pcall, tostring, type, getmetatable = xpcall, pcall, tostring, type, getmetatable
 
 local M = {}
 
@@ -12,8 +12,22 @@ local M = {}
 -- was raised so that the report points at the real culprit rather than at group().
 local kept_error, kept_traceback
 
+-- error({code = 7}) would read "table: 0x55d1..." - a new text each time, so every iteration would add one more
+-- distinct error to the report. Tables without __tostring are shown by their JSON instead.
+local function describe(err)
+  if type(err) ~= "table" then
+    return tostring(err)
+  end
+  local mt = getmetatable(err)
+  if mt ~= nil and mt.__tostring ~= nil then
+    return tostring(err)
+  end
+  local ok, text = pcall(json.encode, err)
+  return ok and "error object " .. text or "error object (a table that is not JSON)"
+end
+
 function M.keep_traceback(err)
-  kept_error, kept_traceback = err, traceback(tostring(err), 2)
+  kept_error, kept_traceback = err, traceback(describe(err), 2)
   return err
 end
 
@@ -23,7 +37,7 @@ local function on_error(err)
     kept_error, kept_traceback = nil, nil
     return tb
   end
-  return traceback(tostring(err), 2)
+  return traceback(describe(err), 2)
 end
 
 -- fn(data) once per resume, forever; reports (iteration_done, ok, error-with-traceback).

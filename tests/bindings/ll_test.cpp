@@ -78,6 +78,18 @@ TEST_F(RuntimeTest, OsExitIsAScriptErrorInsteadOfEndingTheProcess) {
   EXPECT_EQ(errors[0].message, "script.lua:2: os.exit is not available in luaload scripts: use ll.abort(message)");
 }
 
+TEST_F(RuntimeTest, ErrorObjectsAreReportedByTheirContentSoEqualOnesCountTogether) {
+  load(R"(
+    function default() error({ code = 7 }) end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Failed);
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Failed);
+  auto errors = runtime_->take_script_errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message, "error object {\"code\":7}");
+  EXPECT_EQ(errors[0].count, 2u);
+}
+
 TEST_F(RuntimeTest, CustomMetricsRecordIntoTheWorkerRegistry) {
   load(R"(
     local ll = require("luaload")
