@@ -21,6 +21,13 @@ constexpr const char* kDescription =
 
 void print_version() { std::printf("luaload %s\n", LUALOAD_VERSION); }
 
+bool is_command(CLI::App& root, const std::string& word) {
+  for (const CLI::App* command : root.get_subcommands({})) {
+    if (command->get_name() == word) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -49,7 +56,12 @@ int run_cli(int argc, char** argv) {
   } catch (const CLI::CallForAllHelp& e) {
     return root.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "luaload: %s\nRun 'luaload help' for usage.\n", e.what());
+    std::string message = e.what();
+    // For `luaload runn x.lua` CLI11 only says "A subcommand is required"; name the word that is not a command.
+    if (argc > 1 && argv[1][0] != '-' && !is_command(root, argv[1])) {
+      message = "unknown command \"" + std::string(argv[1]) + "\"";
+    }
+    std::fprintf(stderr, "luaload: %s\nRun 'luaload help' for usage.\n", message.c_str());
     return kExitInvalidConfig;
   }
 

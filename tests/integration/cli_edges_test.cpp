@@ -57,5 +57,11 @@ TEST_F(CliEdgesTest, AnAbsurdNumberOfVusInTheOptionsExits104) {
   EXPECT_EQ(r.term_signal, 0);
 }
 
+TEST(CliCommands, AnUnknownCommandIsNamedInTheMessage) {
+  auto r = run_process({LUALOAD_BINARY, "runn", "script.lua"}, std::chrono::milliseconds(10'000));
+  EXPECT_EQ(r.exit_code, 104) << r.err;
+  EXPECT_EQ(r.err, "luaload: unknown command \"runn\"\nRun 'luaload help' for usage.\n");
+}
+
 }  // namespace
 }  // namespace luaload::test
