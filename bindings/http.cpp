@@ -31,7 +31,7 @@ bool expected_status(int status) { return status >= 200 && status <= 399; }
 
 // One sample set per exchange (each redirect hop is its own). `lag_ms` is the iteration's start lag (scheduled ->
 // actual start, arrival-rate executors): the request would have gone out that much earlier had the schedule held,
-// so http_req_duration_corrected = duration + lag.
+// so http_req_duration_corrected = duration + lag. Negative: closed model, no corrected sample.
 void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base,
                      double lag_ms) {
   auto& registry = impl.registry();
@@ -42,7 +42,7 @@ void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine
   registry.add(builtin::kHttpReqs, id, 1);
   registry.add(builtin::kHttpReqFailed, id, expected ? 0 : 1);
   registry.add(builtin::kHttpReqDuration, id, t.duration_ms);
-  registry.add(builtin::kHttpReqDurationCorrected, id, t.duration_ms + lag_ms);
+  if (lag_ms >= 0) registry.add(builtin::kHttpReqDurationCorrected, id, t.duration_ms + lag_ms);
   registry.add(builtin::kHttpReqBlocked, id, t.blocked_ms);
   registry.add(builtin::kHttpReqConnecting, id, t.connecting_ms);
   registry.add(builtin::kHttpReqTlsHandshaking, id, t.tls_handshaking_ms);
@@ -144,7 +144,7 @@ int l_http_request(lua_State* L) {
   auto& client = impl.client_for(vu);
   const VuHandle handle = vu.handle();
   auto* runtime = &impl;
-  const double lag_ms = static_cast<double>(vu.context.start_lag_ns) / 1e6;
+  const double lag_ms = corrected_lag_ms(vu.context);
   vu.pending_request =
       client.send(std::move(request), [runtime, handle, tags, lag_ms](engine::http::Response&& response) {
         on_response(*runtime, handle, tags, lag_ms, std::move(response));

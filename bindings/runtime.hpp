@@ -230,6 +230,15 @@ class WorkerRuntime::Impl {
   std::function<void()> on_closed_;
 };
 
+// The start lag that requests of this iteration add for http_req_duration_corrected; negative in the closed model
+// (and in setup/teardown), where there is no schedule to be late against and the metric is not recorded.
+inline double corrected_lag_ms(const engine::schedule::IterationContext& context) {
+  using engine::schedule::Executor;
+  const bool open_model = context.config != nullptr && (context.config->executor == Executor::ConstantArrivalRate ||
+                                                        context.config->executor == Executor::RampingArrivalRate);
+  return open_model ? static_cast<double>(context.start_lag_ns) / 1e6 : -1.0;
+}
+
 // Lua state setup (lua_state.cpp): standard libraries, cjson, the embedded lua/ modules and the C++ functions of
 // every module (`core`). Fills impl.refs.
 bool open_state(WorkerRuntime::Impl& impl, std::string* error);

@@ -50,7 +50,7 @@ struct StreamState {
   VuHandle waiter{};
   bool has_waiter = false;
   int64_t start_ns = 0;
-  double lag_ms = 0;  // the iteration's start lag, for http_req_duration_corrected
+  double lag_ms = -1;  // the iteration's start lag, for http_req_duration_corrected (< 0: closed model, none)
   bool first_seen = false;
   uint64_t bytes = 0;
 
@@ -201,7 +201,7 @@ int l_http_stream(lua_State* L) {
   state->url = request.url;
   state->base_tags = impl.request_base_tags(vu, L, 8);
   state->start_ns = core::mono_now_ns();
-  state->lag_ms = static_cast<double>(vu.context.start_lag_ns) / 1e6;
+  state->lag_ms = corrected_lag_ms(vu.context);
   engine::http::Client::StreamCallbacks callbacks;
   StreamState* raw = state.get();
   callbacks.on_headers = [raw](const engine::http::Response& head, const engine::http::Exchange& exchange) {

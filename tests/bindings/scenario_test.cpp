@@ -10,6 +10,7 @@ namespace {
 
 using luaload::test::MisbehavingServer;
 using luaload::test::Reply;
+using engine::schedule::Executor;
 
 class ScenarioVuTest : public RuntimeTest {
  protected:
@@ -32,8 +33,10 @@ class ScenarioVuTest : public RuntimeTest {
   }
 
   // Runs one iteration as scenario "buy" (tags team=web, env PAGE=/cart) calling `exec`, `lag_ns` late.
-  IterationOutcome run_in_scenario(VuBody& body, const std::string& exec, int64_t lag_ns = 0) {
+  IterationOutcome run_in_scenario(VuBody& body, const std::string& exec, int64_t lag_ns = 0,
+                                   Executor executor = Executor::ConstantArrivalRate) {
     auto config = std::make_shared<engine::schedule::ScenarioConfig>();
+    config->executor = executor;
     config->name = "buy";
     config->exec = exec;
     config->tags = {{"team", "web"}};
@@ -95,6 +98,23 @@ function buy() http.get(ll.env.URL) http.get(ll.env.URL) end
   // Each request: its own duration plus the same 250 ms (histogram buckets are within 1 %).
   EXPECT_NEAR(corrected->sink.trend().min(), plain->sink.trend().min() + 250, 3);
   EXPECT_NEAR(corrected->sink.trend().max(), plain->sink.trend().max() + 250, 3);
+}
+
+TEST_F(ScenarioVuTest, ClosedModelRequestsRecordNoCorrectedDuration) {
+  server_ = std::make_unique<MisbehavingServer>(&loop_, std::vector<Reply>{Reply{Reply::Action::Respond,
+                                                                                   luaload::test::http_response(200, "ok")}});
+  RuntimeConfig config;
+  config.env["URL"] = server_->url("/");
+  load(R"(
+local http = require("luaload.http")
+local ll = require("luaload")
+function buy() http.get(ll.env.URL) end
+)", config);
+  auto& body = vu_for(1, "buy");
+  ASSERT_EQ(run_in_scenario(body, "buy", 0, Executor::ConstantVus), IterationOutcome::Completed);
+  auto delta = runtime_->registry().take_delta();
+  EXPECT_NE(find_series(delta, "http_req_duration", {{"scenario", "buy"}}), nullptr);
+  EXPECT_EQ(find_series(delta, "http_req_duration_corrected", {{"scenario", "buy"}}), nullptr);
 }
 
 }  // namespace
