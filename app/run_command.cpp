@@ -16,6 +16,7 @@
 #include "bindings/worker_runtime.hpp"
 #include "engine/core/duration.hpp"
 #include "engine/metrics/threshold.hpp"
+#include "engine/tls/client_context.hpp"
 
 namespace luaload::app {
 namespace {
@@ -131,6 +132,23 @@ bool check_limits_and_thresholds(const TestRunConfig& config, int64_t most_vus, 
   return engine::metrics::ThresholdSet::parse(config.options.thresholds, error).has_value();
 }
 
+// Every worker loads --ca when it starts; a bad file is a flag error (104) before that, not a script error.
+bool check_ca_file(const std::string& path, std::string* error) {
+  if (path.empty()) return true;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec) || !std::ifstream(path)) {
+    *error = "--ca: cannot read \"" + path + "\"";
+    return false;
+  }
+  engine::tls::ClientOptions options;
+  options.ca_file = path;
+  if (engine::tls::ClientContext::create(options, error) == nullptr) {
+    *error = "--ca: " + *error;
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
@@ -182,6 +200,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   std::string error;
   if (!parse_env_flags(flags.env, &config.runtime.env, &error)) return config_error(error);
   config.runtime.ca_file = flags.ca_file;
+  if (!check_ca_file(flags.ca_file, &error)) return config_error(error);
   if (flags.threads && *flags.threads < 1) return config_error("--threads must be at least 1");
   config.threads = flags.threads.value_or(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
   auto grace = core::parse_duration(flags.grace);

@@ -57,6 +57,19 @@ TEST_F(CliEdgesTest, AnAbsurdNumberOfVusInTheOptionsExits104) {
   EXPECT_EQ(r.term_signal, 0);
 }
 
+TEST_F(CliEdgesTest, AMissingCaFileExits104NamingIt) {
+  auto r = luaload("function default() end", {"-i", "1", "--ca", "/nonexistent/ca.pem"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_NE(r.err.find("--ca: cannot read \"/nonexistent/ca.pem\""), std::string::npos) << r.err;
+}
+
+TEST_F(CliEdgesTest, ACaFileWithoutCertificatesExits104NamingIt) {
+  auto ca = dir_.write_file("not-a-ca.pem", "hello\n").string();
+  auto r = luaload("function default() end", {"-i", "1", "--ca", ca});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_NE(r.err.find("--ca: cannot load CA file '" + ca + "'"), std::string::npos) << r.err;
+}
+
 TEST(CliCommands, AnUnknownCommandIsNamedInTheMessage) {
   auto r = run_process({LUALOAD_BINARY, "runn", "script.lua"}, std::chrono::milliseconds(10'000));
   EXPECT_EQ(r.exit_code, 104) << r.err;
