@@ -71,7 +71,6 @@ void RunReport::clear_live_view() {
 void RunReport::set_vus_max(int64_t vus) {
   vus_max_ = std::max(vus_max_, vus);
   store_.set_gauge("vus_max", static_cast<double>(vus_max_));
-  store_.set_gauge("vus", static_cast<double>(vus_));
 }
 
 void RunReport::set_vus(int64_t vus) {

@@ -198,7 +198,6 @@ void TestRun::run_scenario() {
   run_until([&] { return finished == hosts_.size(); });
   scenario_elapsed_ns_ = mono_now_ns() - run_start_ns_;
   reporting_->set_interrupted_iterations(interrupted_iterations_);
-  reporting_->set_vus(0);
 }
 
 int TestRun::run_teardown(const std::string& setup_json) {
@@ -256,17 +255,18 @@ void TestRun::on_tick() {
   for (auto& host : hosts_) {
     host->collect([this, index = host->index(), replies_left, now](WorkerReport report) {
       worker_status_[index] = report.status;
-      size_t active = 0;
-      size_t allocated = 0;
-      for (const auto& status : worker_status_) {
-        active += status.active_vus;
-        allocated += status.allocated_vus;
-      }
-      reporting_->set_vus(static_cast<int64_t>(active));
-      reporting_->set_scenario_vus(worker_status_);
-      reporting_->set_vus_max(static_cast<int64_t>(allocated));
       merge_report(std::move(report));
       if (--*replies_left == 0) {
+        // Summed only once every worker has answered: a partial sum would record half the VUs as a vus sample.
+        size_t active = 0;
+        size_t allocated = 0;
+        for (const auto& status : worker_status_) {
+          active += status.active_vus;
+          allocated += status.allocated_vus;
+        }
+        reporting_->set_vus(static_cast<int64_t>(active));
+        reporting_->set_scenario_vus(worker_status_);
+        reporting_->set_vus_max(static_cast<int64_t>(allocated));
         reporting_->sample_time_series(now);
         reporting_->on_tick(now, config_.scenarios);  // outputs and the live view see this tick's data
         if (phase_ == Phase::Running) judge_tick();

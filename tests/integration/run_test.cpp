@@ -82,6 +82,16 @@ TEST_F(RunTest, ADurationRunStopsOnTime) {
   EXPECT_LT(took, std::chrono::seconds(10));
 }
 
+TEST_F(RunTest, TheVusGaugeCountsEveryWorkersVusAndKeepsItsLastRunningValue) {
+  auto r = luaload(R"(
+local ll = require("luaload")
+function default() ll.sleep(0.05) end
+)", {"-u", "4", "-d", "2500ms", "--threads", "2", "--summary-export", summary_path()});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  // Every tick's sample is the sum over both workers (never one worker's half), and the run's end is not a sample.
+  EXPECT_EQ(summary()["metrics"]["vus"]["values"], (json{{"value", 4.0}, {"min", 4.0}, {"max", 4.0}}));
+}
+
 TEST_F(RunTest, TlsWithTheTestCaVerifies) {
   auto r = luaload(kGetScript, {"-i", "5", "-e", "URL=" + nginx().https_url("/"), "--ca", tls_files().ca_cert});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
