@@ -15,6 +15,7 @@
 #include "app/test_run.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/core/duration.hpp"
+#include "engine/metrics/store.hpp"
 #include "engine/metrics/threshold.hpp"
 #include "engine/tls/client_context.hpp"
 
@@ -129,7 +130,18 @@ bool check_limits_and_thresholds(const TestRunConfig& config, int64_t most_vus, 
     *error = "at most " + std::to_string(kMaxVus) + " VUs are supported, the test asks for " + std::to_string(most_vus);
     return false;
   }
-  return engine::metrics::ThresholdSet::parse(config.options.thresholds, error).has_value();
+  if (!engine::metrics::ThresholdSet::parse(config.options.thresholds, error)) return false;
+  // Thresholds on builtin metrics can be judged now, as k6 does; custom metrics are only known once the VUs' init
+  // code has defined them, so those are judged at the end.
+  const engine::metrics::Store builtins;
+  for (const auto& spec : config.options.thresholds) {
+    auto selector = engine::metrics::parse_selector(spec.selector, error);
+    if (!selector) return false;
+    if (builtins.find(selector->metric) == nullptr) continue;
+    auto one = engine::metrics::ThresholdSet::parse({spec}, error);
+    if (!one || !one->validate(builtins, error)) return false;
+  }
+  return true;
 }
 
 // Every worker loads --ca when it starts; a bad file is a flag error (104) before that, not a script error.

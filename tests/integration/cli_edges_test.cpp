@@ -38,6 +38,16 @@ TEST_F(CliEdgesTest, AnInvalidThresholdSelectorExits104) {
   EXPECT_NE(r.err.find("http_req_duration{name"), std::string::npos) << r.err;
 }
 
+TEST_F(CliEdgesTest, AnAggregationThatABuiltinMetricDoesNotHaveExits104BeforeTheRun) {
+  auto r = luaload("options = { thresholds = { http_req_duration = { 'rate<0.01' } } }\nfunction default() end",
+                   {"-d", "5s"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("invalid threshold defined on http_req_duration; reason: the aggregation method \"rate\""),
+            std::string::npos)
+      << r.err;
+}
+
 TEST_F(CliEdgesTest, ADirectoryAsTheScriptExits104SayingSo) {
   auto r = luaload_path(dir_.path().string(), {"-i", "1"});
   EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
