@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A worker's Lua state: standard libraries, cjson, the embedded lua/ modules wired to the C++ bindings.
+#include <filesystem>
 #include <string>
 
 #include "bindings/crypto.hpp"
@@ -114,10 +115,25 @@ int l_os_exit(lua_State* L) {
   return luaL_error(L, "os.exit is not available in luaload scripts: use ll.abort(message)");
 }
 
+// require("lib.x") looks next to the script first (as k6 resolves imports from the importing file), then in the
+// current directory and LuaJIT's defaults, so `luaload run tests/load/journey.lua` works from anywhere.
+void add_script_dir_to_path(lua_State* L, const std::string& script_path) {
+  std::string dir = std::filesystem::path(script_path).parent_path().string();
+  if (dir.empty()) return;  // the script is in the current directory, which "./?.lua" already covers
+  lua_getglobal(L, "package");
+  lua_getfield(L, -1, "path");
+  std::string path = dir + "/?.lua;" + dir + "/?/init.lua;" + (lua_isstring(L, -1) ? lua_tostring(L, -1) : "");
+  lua_pop(L, 1);
+  lua_pushlstring(L, path.data(), path.size());
+  lua_setfield(L, -2, "path");
+  lua_pop(L, 1);
+}
+
 int setup_cb(lua_State* L) {
   auto* impl = static_cast<WorkerRuntime::Impl*>(lua_touserdata(L, 1));
   lua_settop(L, 0);
   luaL_openlibs(L);
+  add_script_dir_to_path(L, impl->script_path());
   lua_getglobal(L, "os");
   lua_pushcfunction(L, l_os_exit);
   lua_setfield(L, -2, "exit");

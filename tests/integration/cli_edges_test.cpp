@@ -80,6 +80,15 @@ TEST_F(CliEdgesTest, ACaFileWithoutCertificatesExits104NamingIt) {
   EXPECT_NE(r.err.find("--ca: cannot load CA file '" + ca + "'"), std::string::npos) << r.err;
 }
 
+TEST_F(CliEdgesTest, RequireFindsModulesNextToTheScriptWhateverTheCurrentDirectory) {
+  dir_.write_file("journeys/lib/helpers.lua", "return { answer = 42 }\n");
+  auto script = dir_.write_file("journeys/main.lua",
+                                "local h = require('lib.helpers')\nfunction default() print('answer=' .. h.answer) end\n");
+  auto r = luaload_path(script.string(), {"-i", "1"});  // the test's working directory is elsewhere
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("answer=42"), std::string::npos) << r.out << r.err;
+}
+
 TEST(CliCommands, AnUnknownCommandIsNamedInTheMessage) {
   auto r = run_process({LUALOAD_BINARY, "runn", "script.lua"}, std::chrono::milliseconds(10'000));
   EXPECT_EQ(r.exit_code, 104) << r.err;
