@@ -235,10 +235,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
 
   // The script's options come from running its init code once, in a throw-away Lua state.
   auto options_json = bindings::read_script_options(config.script, config.runtime, &error);
-  if (!options_json) {
-    std::fprintf(stderr, "luaload: script error: %s\n", error.c_str());
-    return kExitScriptException;
-  }
+  if (!options_json) return init_failure(error);
   nlohmann::json parsed = nlohmann::json::parse(*options_json, nullptr, false);
   if (parsed.is_discarded()) return config_error("options could not be read: " + *options_json);
   if (!engine::schedule::parse_script_options(parsed, &config.options, &error)) return config_error(error);

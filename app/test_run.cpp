@@ -67,10 +67,7 @@ void TestRun::run_until(const std::function<bool()>& done) {
 
 int TestRun::run_phases() {
   std::string error;
-  if (!start_workers(&error) || !init_vus(&error)) {
-    std::fprintf(stderr, "luaload: script error: %s\n", error.c_str());
-    return kExitScriptException;
-  }
+  if (!start_workers(&error) || !init_vus(&error)) return init_failure(error);
   std::string setup_json = "null";
   if (int code = run_setup(&setup_json); code != kExitOk) return code;
   if (interrupts_ == 0) run_scenario();

@@ -47,7 +47,7 @@ int l_ll_abort(lua_State* L) {
   const char* message = luaL_optstring(L, 1, "abort() called");
   VuState* vu = impl.current();
   if (vu == nullptr || vu->in_init) {
-    return luaL_error(L, "test aborted: %s", message);
+    return luaL_error(L, "test aborted: %s", message);  // the marker app/exit_codes.hpp turns into exit 108
   }
   vu->aborted = true;
   vu->abort_message = message;

@@ -138,6 +138,18 @@ TEST_F(RunTest, AbortExits108) {
   EXPECT_NE(r.err.find("enough"), std::string::npos) << r.err;
 }
 
+TEST_F(RunTest, AbortInInitCodeExits108) {
+  auto r = luaload("local ll = require('luaload')\nll.abort('no config')\nfunction default() end", {});
+  EXPECT_EQ(r.exit_code, 108) << r.out << r.err;
+  EXPECT_NE(r.err.find("test aborted by the script: no config"), std::string::npos) << r.err;
+}
+
+TEST_F(RunTest, AnErrorInInitCodeExits107) {
+  auto r = luaload("error('broken config')\nfunction default() end", {});
+  EXPECT_EQ(r.exit_code, 107) << r.out << r.err;
+  EXPECT_NE(r.err.find("broken config"), std::string::npos) << r.err;
+}
+
 TEST_F(RunTest, IterationErrorsAreCountedAndTheRunGoesOn) {
   auto r = luaload("function default() error('boom') end", {"-i", "20", "--summary-export", summary_path()});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
