@@ -14,9 +14,20 @@ local units = { ms = 0.001, s = 1, m = 60, h = 3600 }
 
 -- 5, "5s", "500ms", "1m30s" -> seconds.
 -- Raises at level 4: parse_timeout <- normalise <- request/stream <- the script (http.get tail-calls request).
+-- 0 means no timeout. Beyond a year (or NaN, inf) the engine's nanosecond deadline would overflow.
+local kMaxTimeoutSeconds = 365 * 24 * 3600
+
+local function checked_timeout(seconds, value, api)
+  if seconds ~= seconds or seconds < 0 or seconds > kMaxTimeoutSeconds then
+    error(format("%s: invalid timeout %s (0 for none, up to a year: seconds or a duration like \"5s\")", api,
+      type(value) == "string" and format("%q", value) or tostring(value)), 5)
+  end
+  return seconds
+end
+
 local function parse_timeout(value, api)
   if type(value) == "number" then
-    return value
+    return checked_timeout(value, value, api)
   end
   if type(value) == "string" then
     local total, rest = 0, value
@@ -27,7 +38,7 @@ local function parse_timeout(value, api)
       end
       total, rest = total + tonumber(number) * units[unit], tail
     end
-    return total
+    return checked_timeout(total, value, api)
   end
   error(api .. ": timeout must be a number of seconds or a duration string", 4)
 end

@@ -212,6 +212,22 @@ TEST_F(HttpTest, AMethodThatIsNotATokenIsRefusedBeforeAnythingIsSent) {
   EXPECT_EQ(server_->requests(), 0u);
 }
 
+TEST_F(HttpTest, ATimeoutThatIsNegativeNotANumberOrBeyondAYearIsRefused) {
+  serve({respond(200, "never")}, R"(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default()
+      for _, timeout in ipairs({ -1, 0/0, 1/0, 1e308, "99999999h" }) do
+        local ok, err = pcall(http.get, ll.env.URL, { timeout = timeout })
+        assert(not ok and err:find("http.get: invalid timeout", 1, true), tostring(timeout) .. ": " .. tostring(err))
+      end
+    end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+  EXPECT_EQ(server_->requests(), 0u);
+}
+
 TEST_F(HttpTest, InterruptCancelsAPendingRequest) {
   Reply silent;
   silent.action = Reply::Action::NeverAnswer;
