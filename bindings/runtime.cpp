@@ -16,6 +16,8 @@ namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
 constexpr size_t kMaxDistinctErrors = 100;
+constexpr size_t kMaxErrorMessageBytes = 1000;
+constexpr size_t kMaxErrorTracebackBytes = 4000;
 
 // Message handler for init code: the error with a traceback of the script's frames.
 int traceback_cb(lua_State* L) {
@@ -184,8 +186,21 @@ engine::metrics::TagSetId WorkerRuntime::Impl::request_base_tags(const VuState& 
   return request_tags().defaults(vu.group_path, vu.context.scenario);
 }
 
+namespace {
+
+// Cuts `text` to `limit` bytes, saying how long it was.
+std::string cut(std::string text, size_t limit) {
+  if (text.size() <= limit) return text;
+  const size_t size = text.size();
+  text.resize(limit);
+  return text + "... (" + std::to_string(size) + " bytes)";
+}
+
+}  // namespace
+
 void WorkerRuntime::Impl::record_error(const std::string& text) {
-  std::string message = text.substr(0, text.find('\n'));
+  // An error message can be a whole response body: the report keeps a readable start of it, not megabytes.
+  std::string message = cut(text.substr(0, text.find('\n')), kMaxErrorMessageBytes);
   // Messages that embed changing values (ids, counters) would grow the table without bound between two takes.
   if (error_index_.size() >= kMaxDistinctErrors && error_index_.count(message) == 0) {
     message = "(more distinct errors than the report keeps)";
@@ -196,7 +211,7 @@ void WorkerRuntime::Impl::record_error(const std::string& text) {
     return;
   }
   error_index_.emplace(message, errors_.size());
-  errors_.push_back({message, text, 1});
+  errors_.push_back({message, cut(text, kMaxErrorTracebackBytes), 1});
 }
 
 std::vector<WorkerRuntime::ScriptError> WorkerRuntime::Impl::take_errors() {

@@ -90,6 +90,17 @@ TEST_F(RuntimeTest, ErrorObjectsAreReportedByTheirContentSoEqualOnesCountTogethe
   EXPECT_EQ(errors[0].count, 2u);
 }
 
+TEST_F(RuntimeTest, AHugeErrorMessageIsCutSoTheReportStaysSmall) {
+  load(R"(
+    function default() error(string.rep("x", 1000000), 0) end
+  )");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Failed);
+  auto errors = runtime_->take_script_errors();
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].message, std::string(1000, 'x') + "... (1000000 bytes)");
+  EXPECT_LE(errors[0].traceback.size(), 5000u);
+}
+
 TEST_F(RuntimeTest, CustomMetricsRecordIntoTheWorkerRegistry) {
   load(R"(
     local ll = require("luaload")
