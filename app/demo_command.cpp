@@ -7,6 +7,7 @@
 
 #include "app/exit_codes.hpp"
 #include "app/run_flags.hpp"
+#include "app/test_run.hpp"
 #include "app/embedded_examples.hpp"
 #include "engine/target/target_server.hpp"
 
@@ -28,6 +29,16 @@ constexpr int64_t kDemoTokenTtlMs = 5'000;
 }  // namespace
 
 int run_demo(const DemoFlags& flags) {
+  RunFlags run;
+  run.script = "examples/oauth_refresh.lua";
+  run.vus = flags.vus;
+  run.duration = flags.duration;
+  run.quiet = flags.quiet;
+  // Bad flags are reported before the banner and before the target starts; the URL is known only after that.
+  TestRunConfig checked;
+  run.env.push_back("TARGET=http://127.0.0.1:1");
+  if (int exit = prepare_run_config(run, kOAuthRefreshExample, &checked); exit != kExitOk) return exit;
+  run.env.clear();
   engine::target::TargetOptions options;
   options.threads = 1;
   options.token_ttl_ms = kDemoTokenTtlMs;
@@ -39,11 +50,6 @@ int run_demo(const DemoFlags& flags) {
   }
   std::fprintf(stderr, "luaload demo: built-in target on %s, running examples/oauth_refresh.lua with %lld VUs for %s\n",
                target->url().c_str(), static_cast<long long>(flags.vus), flags.duration.c_str());
-  RunFlags run;
-  run.script = "examples/oauth_refresh.lua";
-  run.vus = flags.vus;
-  run.duration = flags.duration;
-  run.quiet = flags.quiet;
   run.env.push_back("TARGET=" + target->url());
   int code = run_test_source(run, kOAuthRefreshExample);
   target->stop();

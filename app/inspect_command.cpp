@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -82,6 +83,13 @@ CLI::App* add_inspect_command(CLI::App& root, RunFlags& flags) {
 }
 
 int run_inspect(const RunFlags& flags) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(flags.script, ec)) {
+    // An ifstream opens a directory and reads nothing: say what is wrong, as `run` does.
+    std::fprintf(stderr, "luaload: invalid configuration: cannot read script \"%s\": it is a directory\n",
+                 flags.script.c_str());
+    return kExitInvalidConfig;
+  }
   std::ifstream in(flags.script, std::ios::binary);
   if (!in) {
     std::fprintf(stderr, "luaload: invalid configuration: cannot read script \"%s\"\n", flags.script.c_str());

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "app/early_interrupt.hpp"
 #include "app/exit_codes.hpp"
 #include "app/result_files.hpp"
 #include "app/run_flags.hpp"
@@ -199,6 +200,7 @@ int run_test(const RunFlags& flags) {
 }
 
 int run_test_source(const RunFlags& flags, const std::string& code) {
+  catch_early_interrupts();  // the script's init code runs below, before the run's loop exists
   TestRunConfig config;
   if (int exit = prepare_run_config(flags, code, &config); exit != kExitOk) return exit;
   TestRun run(std::move(config));

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "app/early_interrupt.hpp"
 #include "app/exit_codes.hpp"
 #include "app/run_report.hpp"
 #include "engine/core/clock.hpp"
@@ -13,6 +14,29 @@ namespace luaload::app {
 
 using core::mono_now_ns;
 using engine::schedule::kSecondNs;
+
+namespace {
+
+// How long a worker may take to answer a collection once it should be idle. A worker's loop answers within
+// milliseconds unless a VU holds its thread inside Lua (a CPU-bound loop): past this, the run ends without it.
+constexpr int64_t kReplyGraceNs = 2 * kSecondNs;
+// How long past the planned end (or past a stop's graceful deadline) the scenario may run before the run is
+// declared stuck.
+constexpr int64_t kStuckGraceNs = 3 * kSecondNs;
+
+// The replies a phase waits for. Shared with the callbacks, which may run after the phase stopped waiting
+// (Ctrl-C, a timeout): they must never touch the waiting function's stack.
+struct PendingReplies {
+  explicit PendingReplies(size_t count) : left(count) {}
+  void reply(std::string e) {
+    --left;
+    if (!e.empty() && error.empty()) error = std::move(e);
+  }
+  size_t left;
+  std::string error;
+};
+
+}  // namespace
 
 TestRun::TestRun(TestRunConfig config) : config_(std::move(config)) {}
 TestRun::~TestRun() = default;
@@ -42,6 +66,7 @@ void TestRun::open_main_loop() {
   auto on_signal = [](uv_signal_t* handle, int) { static_cast<TestRun*>(handle->data)->on_interrupt(); };
   uv_signal_start(&sigint_, on_signal, SIGINT);
   uv_signal_start(&sigterm_, on_signal, SIGTERM);
+  if (early_interrupt_pending()) ++interrupts_;  // Ctrl-C while the options were read: stop before any worker
   uv_timer_init(&loop_, &tick_);
   tick_.data = this;
   uv_timer_start(&tick_, [](uv_timer_t* t) { static_cast<TestRun*>(t->data)->on_tick(); }, 1000, 1000);
@@ -66,29 +91,89 @@ void TestRun::run_until(const std::function<bool()>& done) {
 }
 
 int TestRun::run_phases() {
+  if (interrupts_ > 0) return finish(kExitOk);
   std::string error;
-  if (!start_workers(&error) || !init_vus(&error)) return init_failure(error);
+  if (!start_workers(&error) || !init_vus(&error)) {
+    // A Ctrl-C during the VUs' init still gets its summary (of nothing) and exit code 105.
+    if (interrupts_ > 0 && error.empty()) return finish(kExitOk);
+    return end_without_summary(init_failure(error));
+  }
   std::string setup_json = "null";
-  if (int code = run_setup(&setup_json); code != kExitOk) return code;
+  if (int code = run_setup(&setup_json); code != kExitOk) return end_without_summary(code);
   if (interrupts_ == 0) run_scenario();
-  int teardown_code = run_teardown(setup_json);
-  collect_all();
-  for (auto& host : hosts_) host->shutdown();
+  int teardown_code = setup_done_ ? run_teardown(setup_json) : kExitOk;
+  return finish(teardown_code);
+}
+
+int TestRun::finish(int teardown_code) {
+  const bool answered = collect_all();
+  if (!answered) report_stuck("writing the summary without its latest data");
   int code = report_results();
-  if (code == kExitOk && teardown_code != kExitOk) return teardown_code;
+  if (code == kExitOk && teardown_code != kExitOk) code = teardown_code;
+  if (!answered) leave_now(code);
+  for (auto& host : hosts_) host->shutdown();
   return code;
 }
 
+int TestRun::end_without_summary(int code) {
+  if (!collect_all()) {
+    report_stuck("ending without it");
+    leave_now(code);
+  }
+  return code;
+}
+
+void TestRun::leave_now(int code) {
+  // Joining a thread stuck inside lua_resume would hang forever: the promised files are written from the data
+  // collected so far, and the process ends without the stuck worker.
+  reporting_->write_files_only();
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::_Exit(code);
+}
+
+void TestRun::report_stuck(const char* consequence) {
+  if (stuck_) return;
+  stuck_ = true;
+  reporting_->clear_live_view();
+  const int64_t now = mono_now_ns();
+  for (size_t i = 0; i < last_reply_ns_.size(); ++i) {
+    const double silent_s = static_cast<double>(now - last_reply_ns_[i]) / kSecondNs;
+    if (silent_s < 1.0) continue;
+    std::fprintf(stderr,
+                 "luaload: worker %zu has not answered for %.0fs: a VU has been running Lua for that long without "
+                 "yielding (a CPU-bound loop?); %s\n",
+                 i, silent_s, consequence);
+  }
+}
+
+int TestRun::script_failure(const char* function, const std::string& error) {
+  // ll.abort() in setup()/teardown() ends the coroutine with this prefix (bindings/runner.cpp): k6's 108.
+  if (error.rfind(kInitAbortMarker, 0) == 0) {
+    std::fprintf(stderr, "luaload: test aborted by the script: %s\n",
+                 error.substr(std::string(kInitAbortMarker).size()).c_str());
+    return kExitScriptAborted;
+  }
+  std::fprintf(stderr, "luaload: %s failed: %s\n", function, error.c_str());
+  return kExitScriptException;
+}
+
+void TestRun::stop_workers(int64_t graceful_deadline_ns) {
+  for (auto& host : hosts_) host->stop(graceful_deadline_ns);
+  const int64_t deadline = std::max(graceful_deadline_ns, mono_now_ns()) + kStuckGraceNs;
+  stuck_deadline_ns_ = std::min(stuck_deadline_ns_, deadline);
+}
+
 bool TestRun::start_workers(std::string* error) {
-  size_t pending = static_cast<size_t>(config_.threads);
+  auto pending = std::make_shared<PendingReplies>(static_cast<size_t>(config_.threads));
   for (int i = 0; i < config_.threads; ++i) {
     hosts_.push_back(std::make_unique<WorkerHost>(i, *mailbox_));
-    hosts_.back()->start(config_.script, config_.runtime, [&pending, error](std::string e) {
-      --pending;
-      if (!e.empty() && error->empty()) *error = e;
-    });
+    hosts_.back()->start(config_.script, config_.runtime, [pending](std::string e) { pending->reply(std::move(e)); });
   }
-  run_until([&] { return pending == 0; });
+  last_reply_ns_.assign(hosts_.size(), mono_now_ns());
+  run_until([&] { return pending->left == 0 || interrupts_ > 0; });
+  *error = pending->error;
+  if (pending->left > 0) return false;  // Ctrl-C: run_phases reports what there is
   if (reporting_->wants_samples()) {
     for (auto& host : hosts_) host->enable_sample_log(kSampleLogCapacity);
   }
@@ -133,37 +218,39 @@ bool TestRun::init_vus(std::string* error) {
   for (const auto& plan : plans) {
     for (const auto& scenario : plan.scenarios) initial += static_cast<int64_t>(scenario.initial_vus);
   }
-  size_t pending = hosts_.size();
+  auto pending = std::make_shared<PendingReplies>(hosts_.size());
   for (size_t i = 0; i < hosts_.size(); ++i) {
-    hosts_[i]->init(std::move(plans[i]), [&pending, error](std::string e) {
-      --pending;
-      if (!e.empty() && error->empty()) *error = e;
-    });
+    hosts_[i]->init(std::move(plans[i]), [pending](std::string e) { pending->reply(std::move(e)); });
   }
-  run_until([&] { return pending == 0; });
+  run_until([&] { return pending->left == 0 || interrupts_ > 0; });
+  *error = pending->error;
   reporting_->set_vus_max(initial);
-  return error->empty();
+  return pending->left == 0 && error->empty();
 }
 
 int TestRun::run_setup(std::string* setup_json) {
   phase_ = Phase::Setup;
-  bool done = false;
-  std::string error;
-  hosts_[0]->run_setup([&](std::optional<std::string> json, std::string e) {
-    done = true;
-    error = e;
-    if (json) *setup_json = *json;
+  struct Reply {
+    bool done = false;
+    std::optional<std::string> json;
+    std::string error;
+  };
+  auto reply = std::make_shared<Reply>();
+  hosts_[0]->run_setup([reply](std::optional<std::string> json, std::string e) {
+    reply->done = true;
+    reply->json = std::move(json);
+    reply->error = std::move(e);
   });
   int64_t deadline = mono_now_ns() + config_.options.setup_timeout_ns;
-  run_until([&] { return done || interrupts_ > 0 || mono_now_ns() >= deadline; });
-  if (!done && interrupts_ == 0) {
+  run_until([&] { return reply->done || interrupts_ > 0 || mono_now_ns() >= deadline; });
+  if (!reply->done) {
+    if (interrupts_ > 0) return kExitOk;  // setup_done_ stays false: no scenario, no teardown
     std::fprintf(stderr, "luaload: setup() did not finish within setupTimeout\n");
     return kExitSetupTimeout;
   }
-  if (!error.empty()) {
-    std::fprintf(stderr, "luaload: setup() failed: %s\n", error.c_str());
-    return kExitScriptException;
-  }
+  if (!reply->error.empty()) return script_failure("setup()", reply->error);
+  if (reply->json) *setup_json = *reply->json;
+  setup_done_ = true;
   for (auto& host : hosts_) host->set_setup_data(*setup_json);
   return kExitOk;
 }
@@ -177,56 +264,60 @@ void TestRun::run_scenario() {
   uv_timer_again(&tick_);
   if (config_.options.breaking_point.enabled)
     search_ = std::make_unique<engine::output::BreakingPointSearch>(breaking_point_plan(config_), config_.options.thresholds);
-  size_t finished = 0;
+  stuck_deadline_ns_ = run_start_ns_ + engine::schedule::total_planned_ns(config_.scenarios) + kStuckGraceNs;
   for (auto& host : hosts_) {
     host->run_plan(
         run_start_ns_,
-        [this, &finished](engine::schedule::WorkerScheduler::Finished result) {
-          ++finished;
+        [this](engine::schedule::WorkerScheduler::Finished result) {
+          ++workers_finished_;
           interrupted_iterations_ += result.interrupted;
         },
         [this](std::string message) {
           if (aborted_by_script_) return;
           aborted_by_script_ = true;
           abort_message_ = message;
-          for (auto& host : hosts_) host->stop(0);
+          stop_workers(0);
         });
   }
-  run_until([&] { return finished == hosts_.size(); });
+  run_until([&] { return workers_finished_ == hosts_.size() || mono_now_ns() >= stuck_deadline_ns_; });
+  if (workers_finished_ < hosts_.size()) report_stuck("the scenario did not end");
   scenario_elapsed_ns_ = mono_now_ns() - run_start_ns_;
   reporting_->set_interrupted_iterations(interrupted_iterations_);
 }
 
 int TestRun::run_teardown(const std::string& setup_json) {
   phase_ = Phase::Teardown;
-  bool done = false;
-  std::string error;
-  hosts_[0]->run_teardown(setup_json, [&](std::string e) {
-    done = true;
-    error = e;
-  });
+  if (stuck_) {
+    std::fprintf(stderr, "luaload: teardown() skipped: a worker is stuck\n");
+    return kExitOk;
+  }
+  auto reply = std::make_shared<PendingReplies>(1);
+  hosts_[0]->run_teardown(setup_json, [reply](std::string e) { reply->reply(std::move(e)); });
+  // A Ctrl-C during the run still lets teardown() run; one during teardown() stops waiting for it.
+  const int interrupts_before = interrupts_;
   int64_t deadline = mono_now_ns() + config_.options.teardown_timeout_ns;
-  run_until([&] { return done || mono_now_ns() >= deadline; });
-  if (!done) {
+  run_until([&] { return reply->left == 0 || interrupts_ > interrupts_before || mono_now_ns() >= deadline; });
+  if (reply->left > 0) {
+    if (interrupts_ > interrupts_before) return kExitOk;
     std::fprintf(stderr, "luaload: teardown() did not finish within teardownTimeout\n");
     return kExitTeardownTimeout;
   }
-  if (!error.empty()) {
-    std::fprintf(stderr, "luaload: teardown() failed: %s\n", error.c_str());
-    return kExitScriptException;
-  }
+  if (!reply->error.empty()) return script_failure("teardown()", reply->error);
   return kExitOk;
 }
 
-void TestRun::collect_all() {
-  size_t pending = hosts_.size();
+bool TestRun::collect_all() {
+  auto pending = std::make_shared<size_t>(hosts_.size());
   for (auto& host : hosts_) {
-    host->collect([this, &pending](WorkerReport report) {
+    host->collect([this, index = host->index(), pending](WorkerReport report) {
+      last_reply_ns_[index] = mono_now_ns();
       merge_report(std::move(report));
-      --pending;
+      --*pending;
     });
   }
-  run_until([&] { return pending == 0; });
+  const int64_t deadline = mono_now_ns() + kReplyGraceNs;
+  run_until([&] { return *pending == 0 || mono_now_ns() >= deadline; });
+  return *pending == 0;
 }
 
 void TestRun::merge_report(WorkerReport report) {
@@ -252,6 +343,7 @@ void TestRun::on_tick() {
   for (auto& host : hosts_) {
     host->collect([this, index = host->index(), replies_left, now](WorkerReport report) {
       worker_status_[index] = report.status;
+      last_reply_ns_[index] = mono_now_ns();
       merge_report(std::move(report));
       if (--*replies_left == 0) {
         // Summed only once every worker has answered: a partial sum would record half the VUs as a vus sample.
@@ -280,14 +372,14 @@ void TestRun::judge_tick() {
     reporting_->clear_live_view();
     std::fprintf(stderr, "\nluaload: breaking point found at %lld iterations/s; stopping\n",
                  static_cast<long long>(search_->result().steps.back().rate));
-    for (auto& host : hosts_) host->stop(now);
+    stop_workers(now);
     return;
   }
   if (!search_ && !aborted_by_threshold_ && reporting_->thresholds_demand_abort(now)) {
     aborted_by_threshold_ = true;
     reporting_->clear_live_view();
     std::fprintf(stderr, "luaload: a threshold with abortOnFail failed; stopping the test\n");
-    for (auto& host : hosts_) host->stop(0);
+    stop_workers(0);
   }
 }
 
@@ -297,7 +389,7 @@ void TestRun::on_interrupt() {
     reporting_->clear_live_view();
     std::fprintf(stderr, "\nluaload: stopping: running iterations get up to %.0fs to finish (Ctrl-C again to quit now)\n",
                  static_cast<double>(config_.interrupt_grace_ns) / kSecondNs);
-    for (auto& host : hosts_) host->stop(mono_now_ns() + config_.interrupt_grace_ns);
+    stop_workers(mono_now_ns() + config_.interrupt_grace_ns);
     return;
   }
   // Second Ctrl-C: what we have is reported and written, then we leave without waiting for the workers.

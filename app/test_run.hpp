@@ -3,6 +3,7 @@
 
 #include <uv.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -59,7 +60,17 @@ class TestRun {
   int run_setup(std::string* setup_json);
   void run_scenario();
   int run_teardown(const std::string& setup_json);
-  void collect_all();
+  // Collects every worker's latest data; false when one did not answer within a short grace (stuck in Lua).
+  bool collect_all();
+  // The last collection, the summary and the code; ends the process without joining a stuck worker.
+  int finish(int teardown_code);
+  // For endings without a summary (init, setup failures): returns `code`, or leaves at once if a worker is stuck.
+  int end_without_summary(int code);
+  [[noreturn]] void leave_now(int code);
+  void report_stuck(const char* consequence);
+  int script_failure(const char* function, const std::string& error);
+  // Stops every worker's scenarios and arms the watchdog: past the graceful deadline + a grace, the run is stuck.
+  void stop_workers(int64_t graceful_deadline_ns);
 
   void open_main_loop();
   void close_main_loop();
@@ -90,7 +101,12 @@ class TestRun {
   std::unique_ptr<engine::output::BreakingPointSearch> search_;  // --find-breaking-point only
   int64_t scenario_elapsed_ns_ = 0;
   bool search_done_ = false;
-  uint64_t interrupted_iterations_ = 0;  // metrics store, thresholds, progress, summary
+  uint64_t interrupted_iterations_ = 0;
+  bool setup_done_ = false;
+  bool stuck_ = false;  // a worker stopped answering: it never gets joined
+  size_t workers_finished_ = 0;
+  int64_t stuck_deadline_ns_ = INT64_MAX;
+  std::vector<int64_t> last_reply_ns_;  // per worker, monotonic time of its latest answer  // metrics store, thresholds, progress, summary
 };
 
 }  // namespace luaload::app

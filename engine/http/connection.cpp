@@ -139,13 +139,20 @@ void Connection::on_resolved(const net::DnsAnswer& answer) {
   connect_start_ns_ = core::mono_now_ns();
   job_.record->timing.blocked_ms = ms_between(job_.start_ns, connect_start_ns_);
   int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&address), Cb::on_connect);
-  if (rc != 0) fail(dial_error(rc), std::string("dial: ") + uv_strerror(rc));
+  if (rc != 0) fail(dial_error(rc), dial_message(rc));
+}
+
+// k6's shape, "dial tcp HOST:PORT: connection refused": which of several targets refused is in the message.
+std::string Connection::dial_message(int status) const {
+  const bool ipv6 = host_.find(':') != std::string::npos;
+  const std::string host = ipv6 ? "[" + host_ + "]" : host_;
+  return "dial tcp " + host + ":" + std::to_string(port_) + ": " + uv_strerror(status);
 }
 
 void Connection::on_connected(int status) {
   if (state_ == State::Closing) return;  // the close cancelled the attempt
   if (status != 0) {
-    fail(dial_error(status), std::string("dial ") + host_ + ": " + uv_strerror(status));
+    fail(dial_error(status), dial_message(status));
     return;
   }
   int64_t now = core::mono_now_ns();

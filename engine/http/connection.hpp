@@ -93,6 +93,7 @@ class Connection final : private ResponseParser::Listener {
   void resolve();
   void on_resolved(const net::DnsAnswer& answer);
   void on_connected(int status);
+  std::string dial_message(int status) const;
   void begin_request();
   void write_plain();
   void note_sent_if_flushed();

@@ -25,6 +25,13 @@ TEST_F(ClientFailureTest, RefusedConnectionIsDialRefused) {
   expect_failure(get("http://127.0.0.1:" + std::to_string(test::unused_port()) + "/"), ErrorCode::TcpDialRefused);
 }
 
+TEST_F(ClientFailureTest, ARefusedConnectionsMessageNamesTheAddress) {
+  const std::string port = std::to_string(test::unused_port());
+  auto response = get("http://127.0.0.1:" + port + "/");
+  EXPECT_EQ(response.final.error, "dial tcp 127.0.0.1:" + port + ": connection refused");
+  settle();
+}
+
 TEST_F(ClientFailureTest, UnknownHostIsNoSuchHost) {
   expect_failure(get("http://no-such-host.invalid/"), ErrorCode::DnsNoSuchHost);
 }

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+// The orchestration never crashes or hangs, whatever the script does: Ctrl-C in any phase, a CPU-bound loop that
+// never yields, ll.abort() in setup()/teardown(). Each run is bounded; the summary and exit code are still given.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace luaload::test {
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+class RobustnessTest : public ::testing::Test {
+ protected:
+  std::vector<std::string> argv(const std::string& script, std::vector<std::string> args) {
+    std::vector<std::string> v = {LUALOAD_BINARY, "run", dir_.write_file("s.lua", script).string(), "-q"};
+    v.insert(v.end(), args.begin(), args.end());
+    return v;
+  }
+
+  void start(const std::string& script, std::vector<std::string> args) {
+    std::string error;
+    ASSERT_TRUE(run_.start(argv(script, std::move(args)), dir_.path() / "run.log", &error)) << error;
+    started_ = Clock::now();
+  }
+
+  void signal_at(milliseconds since_start) {
+    std::this_thread::sleep_until(started_ + since_start);
+    ASSERT_EQ(::kill(run_.pid(), SIGINT), 0);
+  }
+
+  // Waits up to `limit` from the start for the run to exit; its exit code, -1 when it had to be killed, 128+N when
+  // a signal N ended it.
+  int wait_exit(milliseconds limit) {
+    while (run_.running() && Clock::now() < started_ + limit) std::this_thread::sleep_for(milliseconds(50));
+    if (run_.running()) {
+      run_.stop(SIGKILL, milliseconds(1000));
+      return -1;
+    }
+    const int status = run_.wait_status();
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  std::string log() {
+    std::ifstream in(dir_.path() / "run.log");
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+  TempDir dir_;
+  BackgroundProcess run_;
+  Clock::time_point started_;
+};
+
+constexpr const char* kBusyInit = R"(
+local t = os.clock() while os.clock() - t < 2 do end
+function default() end
+)";
+
+TEST_F(RobustnessTest, CtrlCDuringTheVusInitExits105WithASummary) {
+  start(kBusyInit, {"-d", "4s", "-u", "4", "--threads", "1"});
+  signal_at(milliseconds(2500));
+  EXPECT_EQ(wait_exit(milliseconds(15'000)), 105) << log();
+  EXPECT_NE(log().find("the test was interrupted"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, ASecondCtrlCDuringTheVusInitExits105) {
+  start(kBusyInit, {"-d", "4s", "-u", "4", "--threads", "1"});
+  signal_at(milliseconds(2500));
+  signal_at(milliseconds(2700));
+  EXPECT_EQ(wait_exit(milliseconds(15'000)), 105) << log();
+}
+
+TEST_F(RobustnessTest, CtrlCWhileTheWorkersRunTheInitCodeExits105WithASummary) {
+  // 1 s per Lua state: two for reading the options, then the worker's VUs from about 2 s to 7 s.
+  start("local t = os.clock() while os.clock() - t < 1 do end\nfunction default() end",
+        {"-d", "4s", "-u", "4", "--threads", "1"});
+  signal_at(milliseconds(4000));
+  EXPECT_EQ(wait_exit(milliseconds(15'000)), 105) << log();
+  EXPECT_NE(log().find("the test was interrupted"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, CtrlCDuringSetupExits105WithoutWaitingForIt) {
+  start("local ll = require('luaload')\nfunction setup() ll.sleep(30) end\nfunction default() end", {"-i", "1"});
+  signal_at(milliseconds(1000));
+  EXPECT_EQ(wait_exit(milliseconds(8'000)), 105) << log();
+  EXPECT_NE(log().find("the test was interrupted"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, CtrlCDuringTeardownExits105WithoutWaitingForIt) {
+  start("local ll = require('luaload')\nfunction teardown() ll.sleep(30) end\nfunction default() end", {"-i", "1"});
+  signal_at(milliseconds(1500));
+  EXPECT_EQ(wait_exit(milliseconds(8'000)), 105) << log();
+  EXPECT_NE(log().find("the test was interrupted"), std::string::npos) << log();
+}
+
+constexpr const char* kCpuBoundIteration = R"(
+options = { scenarios = { spin = { executor = 'constant-vus', vus = 1, duration = '1s', gracefulStop = '1s' } } }
+function default() while true do end end
+)";
+
+TEST_F(RobustnessTest, ACpuBoundIterationEndsTheRunWithASummaryAndAWarning) {
+  start(kCpuBoundIteration, {"--threads", "2"});
+  EXPECT_EQ(wait_exit(milliseconds(12'000)), 0) << log();
+  EXPECT_NE(log().find("CPU-bound"), std::string::npos) << log();
+  EXPECT_NE(log().find("vus_max"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, CtrlCDuringACpuBoundIterationExits105) {
+  start(kCpuBoundIteration, {"--threads", "1", "--grace", "1s"});
+  signal_at(milliseconds(800));
+  EXPECT_EQ(wait_exit(milliseconds(12'000)), 105) << log();
+  EXPECT_NE(log().find("CPU-bound"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, ACpuBoundSetupExits100AfterSetupTimeout) {
+  start("options = { setupTimeout = '1s' }\nfunction setup() while true do end end\nfunction default() end",
+        {"-i", "1"});
+  EXPECT_EQ(wait_exit(milliseconds(10'000)), 100) << log();
+  EXPECT_NE(log().find("setupTimeout"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, ACpuBoundTeardownExits101AfterTeardownTimeout) {
+  start("options = { teardownTimeout = '1s' }\nfunction teardown() while true do end end\nfunction default() end",
+        {"-i", "1"});
+  EXPECT_EQ(wait_exit(milliseconds(10'000)), 101) << log();
+  EXPECT_NE(log().find("teardownTimeout"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, AbortInSetupExits108) {
+  auto r = run_process(argv("local ll = require('luaload')\nfunction setup() ll.abort('no data') end\n"
+                            "function default() end",
+                            {"-i", "1"}),
+                       milliseconds(15'000));
+  EXPECT_EQ(r.exit_code, 108) << r.err;
+  EXPECT_NE(r.err.find("test aborted by the script: no data"), std::string::npos) << r.err;
+}
+
+TEST_F(RobustnessTest, AbortInTeardownExits108) {
+  auto r = run_process(argv("local ll = require('luaload')\nfunction teardown() ll.abort('cleanup failed') end\n"
+                            "function default() end",
+                            {"-i", "1"}),
+                       milliseconds(15'000));
+  EXPECT_EQ(r.exit_code, 108) << r.err;
+  EXPECT_NE(r.err.find("test aborted by the script: cleanup failed"), std::string::npos) << r.err;
+}
+
+TEST_F(RobustnessTest, InspectingADirectoryExits104SayingSo) {
+  auto r = run_process({LUALOAD_BINARY, "inspect", dir_.path().string()}, milliseconds(10'000));
+  EXPECT_EQ(r.exit_code, 104);
+  EXPECT_NE(r.err.find("it is a directory"), std::string::npos) << r.err;
+}
+
+TEST_F(RobustnessTest, DemoChecksItsFlagsBeforePrintingItsBanner) {
+  auto r = run_process({LUALOAD_BINARY, "demo", "-q", "-d", "soon"}, milliseconds(10'000));
+  EXPECT_EQ(r.exit_code, 104) << r.err;
+  EXPECT_EQ(r.err.find("luaload demo:"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace luaload::test
