@@ -226,6 +226,7 @@ bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors
                 static_cast<unsigned long long>(interrupted_iterations_));
   if (breaking_point_) std::fputs(engine::output::render_breaking_point(*breaking_point_).c_str(), stdout);
   if (interrupted) std::printf("\n  the test was interrupted (Ctrl-C)\n");
+  for (const auto& note : notes_) std::printf("\n  %s\n", note.c_str());
   std::fflush(stdout);
   write_files(results, elapsed);
   return passed;

@@ -58,6 +58,8 @@ class RunReport {
   // Iterations cut short by gracefulStop, gracefulRampDown or a stop: shown after the metrics when any, and in the
   // summary JSON's state as interruptedIterations (they are not in `iterations`).
   void set_interrupted_iterations(uint64_t count) { interrupted_iterations_ = count; }
+  // A line the summary ends with, e.g. that a stuck worker's latest data is missing.
+  void add_summary_note(std::string note) { notes_.push_back(std::move(note)); }
   // For runs that end before the scenario (a setup failure or timeout): writes the promised files, no summary.
   void write_files_only();
 
@@ -95,6 +97,7 @@ class RunReport {
   std::unique_ptr<MetricsEndpoint> endpoint_;
   const engine::output::BreakingPointResult* breaking_point_ = nullptr;
   uint64_t interrupted_iterations_ = 0;
+  std::vector<std::string> notes_;
   engine::output::Timeline timeline_;
   int64_t start_unix_ms_ = 0;
   bool regressed_ = false;

@@ -140,6 +140,10 @@ void TestRun::report_stuck(const char* consequence) {
   for (size_t i = 0; i < last_reply_ns_.size(); ++i) {
     const double silent_s = static_cast<double>(now - last_reply_ns_[i]) / kSecondNs;
     if (silent_s < 1.0) continue;
+    char note[160];
+    std::snprintf(note, sizeof(note), "worker %zu was stuck in Lua (a CPU-bound loop?): its last %.0fs are missing", i,
+                  silent_s);
+    reporting_->add_summary_note(note);
     std::fprintf(stderr,
                  "luaload: worker %zu has not answered for %.0fs: a VU has been running Lua for that long without "
                  "yielding (a CPU-bound loop?); %s\n",

@@ -114,6 +114,17 @@ TEST_F(RobustnessTest, ACpuBoundIterationEndsTheRunWithASummaryAndAWarning) {
   EXPECT_EQ(wait_exit(milliseconds(12'000)), 0) << log();
   EXPECT_NE(log().find("CPU-bound"), std::string::npos) << log();
   EXPECT_NE(log().find("vus_max"), std::string::npos) << log();
+  EXPECT_NE(log().find("worker 0 was stuck in Lua"), std::string::npos) << log();
+}
+
+TEST_F(RobustnessTest, ACpuBoundIterationStillWritesTheSummaryExport) {
+  const auto exported = dir_.path() / "summary.json";
+  start(kCpuBoundIteration, {"--threads", "1", "--summary-export", exported.string()});
+  EXPECT_EQ(wait_exit(milliseconds(12'000)), 0) << log();
+  std::ifstream in(exported);
+  std::ostringstream json;
+  json << in.rdbuf();
+  EXPECT_NE(json.str().find("\"vus_max\""), std::string::npos) << json.str();
 }
 
 TEST_F(RobustnessTest, CtrlCDuringACpuBoundIterationExits105) {
