@@ -125,24 +125,22 @@ bool check_exec_functions(const TestRunConfig& config, std::string* error) {
 }
 
 // Checks made before any VU starts, so that a typo is a 104 naming it rather than a crash or a silently dropped
-// threshold (the run's report would otherwise skip thresholds it cannot parse).
-bool check_limits_and_thresholds(const TestRunConfig& config, int64_t most_vus, std::string* error) {
+// threshold (the run's report would otherwise skip thresholds it cannot parse). `defined` is every metric known
+// after the init code ran (builtins and custom metrics): a threshold on any other name is a typo, judged now as
+// k6 does, not after the whole test ran.
+bool check_limits_and_thresholds(const TestRunConfig& config, int64_t most_vus,
+                                 const std::vector<engine::metrics::MetricDef>& defined, std::string* error) {
   if (most_vus > kMaxVus) {
     *error = "at most " + std::to_string(kMaxVus) + " VUs are supported, the test asks for " + std::to_string(most_vus);
     return false;
   }
-  if (!engine::metrics::ThresholdSet::parse(config.options.thresholds, error)) return false;
-  // Thresholds on builtin metrics can be judged now, as k6 does; custom metrics are only known once the VUs' init
-  // code has defined them, so those are judged at the end.
-  const engine::metrics::Store builtins;
-  for (const auto& spec : config.options.thresholds) {
-    auto selector = engine::metrics::parse_selector(spec.selector, error);
-    if (!selector) return false;
-    if (builtins.find(selector->metric) == nullptr) continue;
-    auto one = engine::metrics::ThresholdSet::parse({spec}, error);
-    if (!one || !one->validate(builtins, error)) return false;
-  }
-  return true;
+  auto thresholds = engine::metrics::ThresholdSet::parse(config.options.thresholds, error);
+  if (!thresholds) return false;
+  engine::metrics::Delta known;
+  known.definitions = defined;
+  engine::metrics::Store store;
+  store.merge(known);
+  return thresholds->validate(store, error);
 }
 
 // Every worker loads --ca when it starts; a bad file is a flag error (104) before that, not a script error.
@@ -236,7 +234,8 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
     return config_error(error);
 
   // The script's options come from running its init code once, in a throw-away Lua state.
-  auto options_json = bindings::read_script_options(config.script, config.runtime, &error);
+  std::vector<engine::metrics::MetricDef> defined;
+  auto options_json = bindings::read_script_options(config.script, config.runtime, &error, &defined);
   if (!options_json) return init_failure(error);
   nlohmann::json parsed = nlohmann::json::parse(*options_json, nullptr, false);
   if (parsed.is_discarded()) return config_error("options could not be read: " + *options_json);
@@ -249,7 +248,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   if (config.options.user_agent) config.runtime.user_agent = *config.options.user_agent;
   int64_t most_vus = 0;
   for (const auto& scenario : config.scenarios) most_vus += engine::schedule::scenario_max_vus(scenario);
-  if (!check_limits_and_thresholds(config, most_vus, &error)) return config_error(error);
+  if (!check_limits_and_thresholds(config, most_vus, defined, &error)) return config_error(error);
   config.threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(config.threads, most_vus)));
   return kExitOk;
 }

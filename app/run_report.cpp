@@ -45,7 +45,9 @@ bool RunReport::start_outputs(uv_loop_t* loop, std::string* error) {
     if (!sink->open(error)) return false;
   }
   if (config_.metrics_addr.empty()) return true;
-  endpoint_ = std::make_unique<MetricsEndpoint>(loop, [this] { return engine::output::prometheus_text(store_); });
+  // A scrape gets the text rendered at the last tick, once every worker's report for it was merged: rendering the
+  // live store could show one worker's requests of a tick without the VU gauges that follow the last reply.
+  endpoint_ = std::make_unique<MetricsEndpoint>(loop, [this] { return scrape_text_; });
   if (!endpoint_->start(config_.metrics_addr, error)) return false;
   std::fprintf(stderr, "luaload: Prometheus metrics on port %d at /metrics (--metrics-addr %s)\n", endpoint_->port(),
                config_.metrics_addr.c_str());
@@ -157,6 +159,7 @@ void RunReport::on_tick(int64_t now_ns, const std::vector<engine::schedule::Scen
   last_progress_ns_ = now_ns;
   const int64_t wall_ms = core::wall_now_ms();
   for (auto& sink : sinks_) sink->on_tick(store_, wall_ms);
+  if (endpoint_) scrape_text_ = engine::output::prometheus_text(store_);
   if (config_.quiet) return;
   const auto statuses = scenario_statuses(now_ns, scenarios);
   if (tty_) {

@@ -95,6 +95,7 @@ class RunReport {
   LiveRedraw redraw_;
   std::vector<std::unique_ptr<OutputSink>> sinks_;
   std::unique_ptr<MetricsEndpoint> endpoint_;
+  std::string scrape_text_;  // what /metrics serves: the store as of the last complete tick
   const engine::output::BreakingPointResult* breaking_point_ = nullptr;
   uint64_t interrupted_iterations_ = 0;
   std::vector<std::string> notes_;

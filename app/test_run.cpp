@@ -326,12 +326,10 @@ bool TestRun::collect_all() {
 
 void TestRun::merge_report(WorkerReport report) {
   for (const auto& error : report.errors) {
-    uint64_t& count = script_error_counts_[error.message];
-    if (count == 0) {
+    if (script_errors_.add(error.message, error.count)) {
       reporting_->clear_live_view();
       std::fprintf(stderr, "luaload: iteration error: %s\n%s\n", error.message.c_str(), error.traceback.c_str());
     }
-    count += error.count;
   }
   if (search_ && phase_ == Phase::Running) search_->merge(report.delta);
   reporting_->merge(std::move(report));
@@ -397,7 +395,7 @@ void TestRun::on_interrupt() {
     return;
   }
   // Second Ctrl-C: what we have is reported and written, then we leave without waiting for the workers.
-  reporting_->write_final(script_error_counts_, /*interrupted=*/true);
+  reporting_->write_final(script_errors_.counts(), /*interrupted=*/true);
   std::fflush(stdout);
   std::_Exit(kExitExternalAbort);
 }
@@ -406,7 +404,7 @@ int TestRun::report_results() {
   phase_ = Phase::Reporting;
   if (search_) search_->finish(scenario_elapsed_ns_);
   if (search_) reporting_->set_breaking_point(&search_->result());
-  bool thresholds_ok = reporting_->write_final(script_error_counts_, interrupts_ > 0);
+  bool thresholds_ok = reporting_->write_final(script_errors_.counts(), interrupts_ > 0);
   // In a breaking-point search failing thresholds are how the search ends: the run fails only when not even the
   // first step held them.
   if (search_) thresholds_ok = search_->result().highest_ok_rate.has_value() || !search_->result().broke;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "app/error_table.hpp"
 #include "app/output_sink.hpp"
 #include "app/result_files.hpp"
 #include "app/worker_host.hpp"
@@ -94,7 +95,7 @@ class TestRun {
   bool aborted_by_threshold_ = false;
   std::string abort_message_;
   int64_t run_start_ns_ = 0;
-  std::map<std::string, uint64_t> script_error_counts_;
+  ErrorTable script_errors_;
   std::vector<engine::schedule::WorkerStatus> worker_status_;  // per worker, from its latest report
 
   std::unique_ptr<class RunReport> reporting_;

@@ -142,7 +142,8 @@ std::optional<std::string> options_json(WorkerRuntime::Impl& impl, VuState& vu, 
 }  // namespace
 
 std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
-                                               std::string* error) {
+                                               std::string* error,
+                                               std::vector<engine::metrics::MetricDef>* defined) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::optional<std::string> result;
@@ -151,6 +152,10 @@ std::optional<std::string> read_script_options(const ScriptSource& script, const
     if (impl.init(script, false, error)) {
       if (VuState* vu = impl.new_vu(0, error)) {
         result = options_json(impl, *vu, error);
+        if (result && defined) {
+          impl.stream_metrics();
+          *defined = impl.registry().take_delta().definitions;
+        }
       }
     }
     impl.close([] {});

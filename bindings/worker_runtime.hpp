@@ -80,8 +80,11 @@ class WorkerRuntime : public engine::schedule::VuFactory {
 // Main thread, before any worker starts: compiles the script in a throw-away Lua state, runs its init code once
 // and returns the global `options` converted to JSON ("{}" when absent). nullopt with *error (file:line and
 // traceback) on a syntax or init error. Network calls are refused there like in any init code.
+// `defined`, when given, receives every metric known once the init code ran: the builtins, the custom metrics the
+// init code (and the modules it requires) defined, and the stream metrics (defined on a stream's first use).
 std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
-                                               std::string* error);
+                                               std::string* error,
+                                               std::vector<engine::metrics::MetricDef>* defined = nullptr);
 
 // Main thread, like read_script_options: which of `names` the script does not define as global functions (after
 // its init code ran). nullopt with *error when the init code fails.

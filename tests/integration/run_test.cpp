@@ -132,6 +132,41 @@ TEST_F(RunTest, ABadFlagExits104) {
   EXPECT_NE(d.err.find("soon"), std::string::npos) << d.err;
 }
 
+// A typo in a threshold's metric is a 104 before the first iteration (k6 does the same), not a 99 after the whole
+// test: the 1 h duration shows the run never started.
+TEST_F(RunTest, AThresholdOnAnUnknownMetricExits104BeforeTheRun) {
+  auto r = luaload("local ll = require('luaload')\n"
+                   "options = { thresholds = { http_req_duratoin = { 'p(95)<100' } } }\n"
+                   "function default() ll.sleep(0.1) end",
+                   {"-d", "1h"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_NE(r.err.find("invalid threshold defined on http_req_duratoin; reason: no metric name \"http_req_duratoin\" "
+                       "found"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.out.find("iterations"), std::string::npos) << r.out;
+}
+
+TEST_F(RunTest, ThresholdsOnMetricsDefinedByInitCodeAndRequiredModulesAreAccepted) {
+  auto r = luaload("local ll = require('luaload')\n"
+                   "require('luaload.oauth')\n"
+                   "local waits = ll.metrics.Trend('my_waits', true)\n"
+                   "options = { thresholds = { my_waits = { 'p(95)<1000' }, oauth_logins = { 'count>=0' } } }\n"
+                   "function default() waits:add(5) end",
+                   {"-i", "3"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("my_waits"), std::string::npos) << r.out;
+}
+
+TEST_F(RunTest, AThresholdOnACustomMetricTheInitCodeNeverDefinesExits104) {
+  auto r = luaload("local ll = require('luaload')\n"
+                   "options = { thresholds = { my_waits = { 'p(95)<1000' } } }\n"
+                   "function default() ll.metrics.Trend('my_waits', true) end",
+                   {"-i", "1"});
+  EXPECT_EQ(r.exit_code, 104) << r.out << r.err;
+  EXPECT_NE(r.err.find("no metric name \"my_waits\" found"), std::string::npos) << r.err;
+}
+
 TEST_F(RunTest, AbortExits108) {
   auto r = luaload("local ll = require('luaload')\nfunction default() ll.abort('enough') end", {"-d", "5s"});
   EXPECT_EQ(r.exit_code, 108) << r.out << r.err;
