@@ -175,6 +175,7 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
   run->add_option("--summary-export", flags.summary_export, "Write the end-of-test summary as JSON to this file");
   run->add_flag("--no-thresholds", flags.no_thresholds, "Do not evaluate thresholds");
   run->add_flag("-q,--quiet", flags.quiet, "No live progress");
+  run->add_flag("--no-summary", flags.no_summary, "No end-of-test summary on stdout (files and exit code as usual)");
   run->add_option("--grace", flags.grace, "How long running iterations get to finish after Ctrl-C (default 30s)");
   run->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...], e.g. 5m:100,1h:100,5m:0");
   run->add_flag("--find-breaking-point", flags.find_breaking_point,
@@ -220,6 +221,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   config.interrupt_grace_ns = *grace;
   config.summary_export = flags.summary_export;
   config.quiet = flags.quiet;
+  config.no_summary = flags.no_summary;
   for (const auto& out : flags.outs) {
     auto spec = parse_out_spec(out, &error);
     if (!spec) return config_error(error);

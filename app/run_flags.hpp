@@ -27,6 +27,7 @@ struct RunFlags {
   std::string summary_export;
   bool no_thresholds = false;
   bool quiet = false;
+  bool no_summary = false;
   std::string grace = "30s";
   std::optional<std::string> stages;  // --stage 5m:100,1h:100,5m:0
   bool find_breaking_point = false;

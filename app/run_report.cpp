@@ -219,6 +219,13 @@ bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors
   double elapsed = elapsed_s(core::mono_now_ns());
   bool passed = true;
   const auto& results = evaluate_final(elapsed, &passed);
+  if (!config_.no_summary) print_summary(results, elapsed, script_errors, interrupted);
+  write_files(results, elapsed);
+  return passed;
+}
+
+void RunReport::print_summary(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed,
+                              const std::map<std::string, uint64_t>& script_errors, bool interrupted) {
   engine::output::SummaryOptions options;
   options.color = engine::output::color_allowed(tty_ && isatty(STDOUT_FILENO));
   std::fputs(engine::output::render_summary(store_, results, elapsed, options).c_str(), stdout);
@@ -231,8 +238,6 @@ bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors
   if (interrupted) std::printf("\n  the test was interrupted (Ctrl-C)\n");
   for (const auto& note : notes_) std::printf("\n  %s\n", note.c_str());
   std::fflush(stdout);
-  write_files(results, elapsed);
-  return passed;
 }
 
 void RunReport::write_files_only() {

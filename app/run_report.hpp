@@ -75,6 +75,8 @@ class RunReport {
                                                 const std::vector<engine::schedule::ScenarioConfig>& scenarios) const;
   LiveTotals live_totals() const;
   const std::vector<engine::metrics::ThresholdResult>& evaluate_final(double elapsed, bool* passed);
+  void print_summary(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed,
+                     const std::map<std::string, uint64_t>& script_errors, bool interrupted);
   void write_files(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed);
   void write_summary_files(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed);
 

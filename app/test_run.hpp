@@ -30,6 +30,7 @@ struct TestRunConfig {
   int64_t interrupt_grace_ns = 30 * engine::schedule::kSecondNs;
   std::string summary_export;
   bool quiet = false;
+  bool no_summary = false;    // --no-summary: thresholds and files as usual, nothing on stdout
   std::vector<OutSpec> outs;  // --out, validated
   std::string junit;          // --junit FILE
   std::string metrics_addr;   // --metrics-addr IP:PORT
