@@ -110,14 +110,11 @@ bool apply_flags(const RunFlags& flags, engine::schedule::TestOptions* options, 
 }
 
 // Every scenario's exec must name a global function of the script (k6 refuses to start otherwise).
-bool check_exec_functions(const TestRunConfig& config, std::string* error) {
-  std::set<std::string> names;
-  for (const auto& scenario : config.scenarios) names.insert(scenario.exec);
-  auto missing = bindings::missing_functions(config.script, config.runtime, names, error);
-  if (!missing) return false;
-  if (missing->empty()) return true;
+// The names come from the options-reading init run: running the init code again only for this doubled the start-up
+// of a script with a heavy init (and what a Ctrl-C during it had to wait for).
+bool check_exec_functions(const TestRunConfig& config, const std::set<std::string>& functions, std::string* error) {
   for (const auto& scenario : config.scenarios) {
-    if (missing->count(scenario.exec) == 0) continue;
+    if (functions.count(scenario.exec) != 0) continue;
     *error = "scenario \"" + scenario.name + "\": exec function \"" + scenario.exec + "\" is not defined by the script";
     return false;
   }
@@ -236,21 +233,21 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
     return config_error(error);
 
   // The script's options come from running its init code once, in a throw-away Lua state.
-  std::vector<engine::metrics::MetricDef> defined;
-  auto options_json = bindings::read_script_options(config.script, config.runtime, &error, &defined);
+  bindings::ScriptFacts facts;
+  auto options_json = bindings::read_script_options(config.script, config.runtime, &error, &facts);
   if (!options_json) return init_failure(error);
   nlohmann::json parsed = nlohmann::json::parse(*options_json, nullptr, false);
   if (parsed.is_discarded()) return config_error("options could not be read: " + *options_json);
   if (!engine::schedule::parse_script_options(parsed, &config.options, &error)) return config_error(error);
   if (!apply_flags(flags, &config.options, &error)) return config_error(error);
   if (!engine::schedule::resolve_scenarios(config.options, &config.scenarios, &error)) return config_error(error);
-  if (!check_exec_functions(config, &error)) return config_error(error);
+  if (!check_exec_functions(config, facts.functions, &error)) return config_error(error);
   config.runtime.insecure_skip_tls_verify = config.options.insecure_skip_tls_verify.value_or(false);
   config.runtime.max_redirects = config.options.max_redirects.value_or(10);
   if (config.options.user_agent) config.runtime.user_agent = *config.options.user_agent;
   int64_t most_vus = 0;
   for (const auto& scenario : config.scenarios) most_vus += engine::schedule::scenario_max_vus(scenario);
-  if (!check_limits_and_thresholds(config, most_vus, defined, &error)) return config_error(error);
+  if (!check_limits_and_thresholds(config, most_vus, facts.metrics, &error)) return config_error(error);
   config.threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(config.threads, most_vus)));
   return kExitOk;
 }

@@ -139,11 +139,25 @@ std::optional<std::string> options_json(WorkerRuntime::Impl& impl, VuState& vu, 
   return json;
 }
 
+// The init VU's global functions: string keys of its environment whose value is a function.
+std::set<std::string> global_functions(WorkerRuntime::Impl& impl, VuState& vu) {
+  lua_State* L = impl.L();
+  std::set<std::string> names;
+  lua_rawgeti(L, LUA_REGISTRYINDEX, vu.env_ref);
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    // lua_tostring only on string keys: converting a key in place would confuse lua_next.
+    if (lua_type(L, -2) == LUA_TSTRING && lua_isfunction(L, -1)) names.insert(lua_tostring(L, -2));
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return names;
+}
+
 }  // namespace
 
 std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
-                                               std::string* error,
-                                               std::vector<engine::metrics::MetricDef>* defined) {
+                                               std::string* error, ScriptFacts* facts) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::optional<std::string> result;
@@ -152,9 +166,10 @@ std::optional<std::string> read_script_options(const ScriptSource& script, const
     if (impl.init(script, false, error)) {
       if (VuState* vu = impl.new_vu(0, error)) {
         result = options_json(impl, *vu, error);
-        if (result && defined) {
+        if (result && facts) {
           impl.stream_metrics();
-          *defined = impl.registry().take_delta().definitions;
+          facts->metrics = impl.registry().take_delta().definitions;
+          facts->functions = global_functions(impl, *vu);
         }
       }
     }
@@ -163,29 +178,6 @@ std::optional<std::string> read_script_options(const ScriptSource& script, const
   }
   const int rc = uv_loop_close(&loop);
   LUALOAD_CHECK(rc == 0, "read_script_options left a handle open");
-  return result;
-}
-
-std::optional<std::set<std::string>> missing_functions(const ScriptSource& script, const RuntimeConfig& config,
-                                                       const std::set<std::string>& names, std::string* error) {
-  uv_loop_t loop;
-  uv_loop_init(&loop);
-  std::optional<std::set<std::string>> result;
-  {
-    WorkerRuntime::Impl impl(&loop, -1, config);
-    if (impl.init(script, false, error)) {
-      if (VuState* vu = impl.new_vu(0, error)) {
-        result.emplace();
-        for (const auto& name : names) {
-          if (!impl.has_function(*vu, name.c_str())) result->insert(name);
-        }
-      }
-    }
-    impl.close([] {});
-    uv_run(&loop, UV_RUN_DEFAULT);
-  }
-  const int rc = uv_loop_close(&loop);
-  LUALOAD_CHECK(rc == 0, "missing_functions left a handle open");
   return result;
 }
 

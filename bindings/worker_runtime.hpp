@@ -77,18 +77,20 @@ class WorkerRuntime : public engine::schedule::VuFactory {
   std::unique_ptr<Impl> impl_;
 };
 
+// What the init code left behind, besides the options.
+struct ScriptFacts {
+  // Every metric known once the init code ran: the builtins, the custom metrics the init code (and the modules it
+  // requires) defined, and the stream metrics (defined on a stream's first use).
+  std::vector<engine::metrics::MetricDef> metrics;
+  // The script's global functions (what a scenario's exec may name).
+  std::set<std::string> functions;
+};
+
 // Main thread, before any worker starts: compiles the script in a throw-away Lua state, runs its init code once
 // and returns the global `options` converted to JSON ("{}" when absent). nullopt with *error (file:line and
-// traceback) on a syntax or init error. Network calls are refused there like in any init code.
-// `defined`, when given, receives every metric known once the init code ran: the builtins, the custom metrics the
-// init code (and the modules it requires) defined, and the stream metrics (defined on a stream's first use).
+// traceback) on a syntax or init error. Network calls are refused there like in any init code. `facts`, when
+// given, receives what else the run checks before it starts, so that the init code runs only once for them.
 std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
-                                               std::string* error,
-                                               std::vector<engine::metrics::MetricDef>* defined = nullptr);
-
-// Main thread, like read_script_options: which of `names` the script does not define as global functions (after
-// its init code ran). nullopt with *error when the init code fails.
-std::optional<std::set<std::string>> missing_functions(const ScriptSource& script, const RuntimeConfig& config,
-                                                       const std::set<std::string>& names, std::string* error);
+                                               std::string* error, ScriptFacts* facts = nullptr);
 
 }  // namespace luaload::bindings

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+
 #include "bindings/runtime_fixture.hpp"
 
 namespace luaload::bindings::test {
@@ -119,6 +122,26 @@ TEST(ReadScriptOptions, EnvIsAvailableToInitCode) {
       &error);
   ASSERT_TRUE(json.has_value()) << error;
   EXPECT_EQ(*json, R"({"vus":3})");
+}
+
+TEST(ReadScriptOptions, FactsListTheGlobalFunctionsAndTheMetricsTheInitCodeDefined) {
+  std::string error;
+  ScriptFacts facts;
+  auto json = read_script_options({"s.lua", "local ll = require('luaload')\n"
+                                            "local waits = ll.metrics.Counter('my_waits')\n"
+                                            "local function helper() end\n"
+                                            "checkout = function() helper() end\n"
+                                            "answer = 42\n"
+                                            "function default() end\n"},
+                                  {}, &error, &facts);
+  ASSERT_TRUE(json.has_value()) << error;
+  EXPECT_EQ(facts.functions, (std::set<std::string>{"checkout", "default"}));
+  std::set<std::string> metrics;
+  for (const auto& def : facts.metrics) metrics.insert(def.name);
+  EXPECT_EQ(metrics.count("my_waits"), 1u);
+  EXPECT_EQ(metrics.count("http_req_duration"), 1u);
+  EXPECT_EQ(metrics.count("stream_events"), 1u);
+  EXPECT_EQ(metrics.count("helper"), 0u);
 }
 
 }  // namespace
