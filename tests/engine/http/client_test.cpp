@@ -60,7 +60,9 @@ TEST_F(ClientTest, SendingEndsWhenTheSocketTookTheRequestNotWhenTheLoopNextGetsT
   ASSERT_EQ(get(srv.url("/warm")).final.status, 200);  // the next request goes out on this connection at once
   Response result;
   bool done = false;
-  client().send(Request{.url = srv.url("/timed")}, [&](Response&& response) {
+  Request timed;
+  timed.url = srv.url("/timed");
+  client().send(std::move(timed), [&](Response&& response) {
     result = std::move(response);
     done = true;
   });
