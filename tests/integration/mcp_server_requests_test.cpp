@@ -64,7 +64,7 @@ class McpServerRequestsTest : public McpTest {
   }
 
   ProcessResult run_against_canned(const std::string& body) {
-    auto path = dir_.write_file("script.lua", std::string(kPrelude) + body);
+    auto path = dir_.write_file("script.lua", std::string(kMcpPrelude) + body);
     return run_process({LUALOAD_BINARY, "run", path.string(), "--quiet", "-i", "1", "-e",
                         "TARGET=http://127.0.0.1:" + std::to_string(server_->port())},
                        std::chrono::milliseconds(20'000));

@@ -3,24 +3,13 @@
 // in-process on 127.0.0.1 (port 0). Scripts report what they saw as `key=value` lines on stdout.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <memory>
-#include <nlohmann/json.hpp>
-#include <sstream>
-#include <string>
-#include <vector>
-
-#include "engine/target/target_server.hpp"
-#include "support/process.hpp"
-#include "support/temp_dir.hpp"
+#include "target_script_test.hpp"
 
 namespace luaload::test {
 namespace {
 
-class OAuthTest : public ::testing::Test {
- protected:
-  // Every script starts with the modules, the target's URLs, out(key, value) and a client factory.
-  static constexpr const char* kPrelude = R"(
+// Every script starts with the modules, the target's URLs, out(key, value) and a client factory.
+constexpr const char* kOAuthPrelude = R"(
 local oauth = require("luaload.oauth")
 local http = require("luaload.http")
 local ll = require("luaload")
@@ -34,49 +23,21 @@ local function new_client(extra)
 end
 )";
 
+class OAuthTest : public TargetScriptTest {
+ protected:
+  OAuthTest() : TargetScriptTest(kOAuthPrelude) {}
+
   void start_target(int64_t token_ttl_ms = 3'600'000) {
     engine::target::TargetOptions options;
     options.token_ttl_ms = token_ttl_ms;
-    std::string error;
-    target_ = engine::target::TargetServer::create(options, &error);
-    ASSERT_NE(target_, nullptr) << error;
-  }
-
-  void TearDown() override {
-    if (target_) {
-      EXPECT_TRUE(target_->stop());
-    }
-  }
-
-  ProcessResult run(const std::string& body, std::vector<std::string> extra = {"-i", "1"}) {
-    auto path = dir_.write_file("script.lua", std::string(kPrelude) + body);
-    std::vector<std::string> argv = {LUALOAD_BINARY, "run", path.string(), "--quiet", "-e", "TARGET=" + target_->url(),
-                                     "--summary-export", (dir_.path() / "summary.json").string()};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    return run_process(argv, std::chrono::milliseconds(20'000));
+    TargetScriptTest::start_target(options);
   }
 
   nlohmann::json metrics() const {
-    std::ifstream in(dir_.path() / "summary.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    auto summary = nlohmann::json::parse(text.str(), nullptr, false);
-    return summary.is_discarded() ? nlohmann::json() : summary["metrics"];
+    auto s = summary();
+    return s.is_discarded() ? nlohmann::json() : s["metrics"];
   }
-
-  static bool has_line(const std::string& out, const std::string& line) {
-    std::istringstream lines(out);
-    for (std::string l; std::getline(lines, l);) {
-      if (l == line) return true;
-    }
-    return false;
-  }
-
-  std::unique_ptr<engine::target::TargetServer> target_;
-  TempDir dir_;
 };
-
-#define EXPECT_LINE(result, line) EXPECT_TRUE(has_line((result).out, line)) << (result).out << (result).err
 
 TEST_F(OAuthTest, TokensThatExpireMidRunAreRefreshedBeforeAnyRequestIsRejected) {
   start_target(1'000);
@@ -132,9 +93,9 @@ function default()
 end
 )");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_LINE(r, "rotated=true");
-  EXPECT_LINE(r, "old=400 invalid_grant");
-  EXPECT_LINE(r, "profile=u1");
+  LUALOAD_EXPECT_LINE(r, "rotated=true");
+  LUALOAD_EXPECT_LINE(r, "old=400 invalid_grant");
+  LUALOAD_EXPECT_LINE(r, "profile=u1");
 }
 
 TEST_F(OAuthTest, AnInvalidRefreshTokenLeadsToANewLogin) {
@@ -150,8 +111,8 @@ function default()
 end
 )");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_LINE(r, "new_token=true");
-  EXPECT_LINE(r, "new_refresh=true");
+  LUALOAD_EXPECT_LINE(r, "new_token=true");
+  LUALOAD_EXPECT_LINE(r, "new_refresh=true");
   const auto m = metrics();
   EXPECT_EQ(m["oauth_logins"]["values"]["count"].get<double>(), 2);
   EXPECT_FALSE(m.contains("oauth_token_refreshes"));  // the rejected refresh is not counted
@@ -168,7 +129,7 @@ function default()
 end
 )");
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;  // an iteration error is counted, the run goes on
-  EXPECT_LINE(r, "error=oauth: token request failed: invalid_client (client authentication failed) "
+  LUALOAD_EXPECT_LINE(r, "error=oauth: token request failed: invalid_client (client authentication failed) "
                  "[grant client_credentials, HTTP 401]");
   EXPECT_NE(r.err.find("oauth: token request failed: invalid_client"), std::string::npos) << r.err;
 }
@@ -185,7 +146,7 @@ function default()
 end
 )");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_LINE(r, "status=200");
+  LUALOAD_EXPECT_LINE(r, "status=200");
   const auto m = metrics();
   EXPECT_EQ(m["http_req_failed"]["values"]["passes"].get<double>(), 1);  // the rejected first attempt
   EXPECT_EQ(m["oauth_token_refreshes"]["values"]["count"].get<double>(), 1);
@@ -204,8 +165,8 @@ function default()
 end
 )");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_LINE(r, "profile=u1 read write");
-  EXPECT_LINE(r, "has_refresh=true");
+  LUALOAD_EXPECT_LINE(r, "profile=u1 read write");
+  LUALOAD_EXPECT_LINE(r, "has_refresh=true");
 }
 
 TEST_F(OAuthTest, ClientCredentialsWithBodyAuthenticationAndScope) {
@@ -218,7 +179,7 @@ function default()
 end
 )");
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  EXPECT_LINE(r, "profile=luaload write");
+  LUALOAD_EXPECT_LINE(r, "profile=luaload write");
   EXPECT_EQ(metrics()["oauth_logins"]["values"]["count"].get<double>(), 1);
 }
 
