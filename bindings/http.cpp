@@ -139,7 +139,7 @@ int l_http_request(lua_State* L) {
   lua_settop(L, kTags);
   VuState& vu = impl.require_vu(L, api);
   engine::http::Request request = read_request(L, api, impl.config());
-  const engine::metrics::TagSetId tags = impl.request_base_tags(vu, L, kTags);
+  const engine::metrics::TagSetId tags = impl.base_tag_set(vu, L, kTags);
 
   auto& client = impl.client_for(vu);
   const VuHandle handle = vu.handle();

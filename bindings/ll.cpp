@@ -97,7 +97,7 @@ int l_ll_group_leave(lua_State* L) {
   if (ok) {
     const double ms = static_cast<double>(core::mono_now_ns() - frame.started_ns) / 1e6;
     auto& registry = impl.registry();
-    registry.add(builtin::kGroupDuration, registry.intern(impl.base_tags(vu, L, 0)), ms);
+    registry.add(builtin::kGroupDuration, impl.base_tag_set(vu, L, 0), ms);
   }
   vu.groups.resize(depth - 1);
   vu.group_path.resize(frame.path_length);
@@ -143,7 +143,7 @@ int l_ll_metric_add(lua_State* L) {
   }
   VuState& vu = impl.require_vu(L, "metric:add");
   auto& registry = impl.registry();
-  registry.add(id, registry.intern(impl.base_tags(vu, L, lua_istable(L, 3) ? 3 : 0)), value);
+  registry.add(id, impl.base_tag_set(vu, L, 3), value);
   return 0;
 }
 

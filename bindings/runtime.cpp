@@ -179,7 +179,7 @@ engine::metrics::Tags WorkerRuntime::Impl::base_tags(const VuState& vu, lua_Stat
   return result;
 }
 
-engine::metrics::TagSetId WorkerRuntime::Impl::request_base_tags(const VuState& vu, lua_State* L, int tags) {
+engine::metrics::TagSetId WorkerRuntime::Impl::base_tag_set(const VuState& vu, lua_State* L, int tags) {
   const bool own_tags = tags != 0 && lua_istable(L, tags);
   const bool scenario_tags = vu.context.config && !vu.context.config->tags.empty();
   if (own_tags || scenario_tags) return registry().intern(base_tags(vu, L, own_tags ? tags : 0));

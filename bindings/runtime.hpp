@@ -135,10 +135,10 @@ class WorkerRuntime::Impl {
 
   // Tags every sample carries: group, scenario, plus the script's tags (table at index `tags`, or 0).
   engine::metrics::Tags base_tags(const VuState& vu, lua_State* L, int tags);
-  // The interned base tags of a request's samples. Most requests carry no tags of their own and run in a scenario
-  // without tags: their set comes from the request_tags() cache (keyed by group and scenario) without building a
-  // tag list; the others go through base_tags().
-  engine::metrics::TagSetId request_base_tags(const VuState& vu, lua_State* L, int tags);
+  // base_tags() interned, for samples (requests, groups, custom metrics). Most carry no tags of their own and run
+  // in a scenario without tags: their set comes from the request_tags() cache (keyed by group and scenario) without
+  // building a tag list; the others go through base_tags().
+  engine::metrics::TagSetId base_tag_set(const VuState& vu, lua_State* L, int tags);
 
   void record_error(const std::string& text);
   std::vector<WorkerRuntime::ScriptError> take_errors();

@@ -199,7 +199,7 @@ int l_http_stream(lua_State* L) {
   state->root_key = root.key;
   state->method = request.method;
   state->url = request.url;
-  state->base_tags = impl.request_base_tags(vu, L, 8);
+  state->base_tags = impl.base_tag_set(vu, L, 8);
   state->start_ns = core::mono_now_ns();
   state->lag_ms = corrected_lag_ms(vu.context);
   engine::http::Client::StreamCallbacks callbacks;
