@@ -6,6 +6,7 @@
 
 #include "engine/core/duration.hpp"
 #include "engine/output/summary_json.hpp"
+#include "engine/output/utf8.hpp"
 
 namespace luaload::app {
 namespace {

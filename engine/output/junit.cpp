@@ -5,20 +5,10 @@
 #include <map>
 #include <utility>
 
+#include "engine/output/utf8.hpp"
+
 namespace luaload::engine::output {
 namespace {
-
-constexpr const char* kReplacement = "\xEF\xBF\xBD";
-
-size_t utf8_length(std::string_view text, size_t i) {
-  const auto b = static_cast<unsigned char>(text[i]);
-  size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > text.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
 
 std::string tag_value(const metrics::Tags& tags, std::string_view key) {
   for (const auto& [k, v] : tags) {
@@ -116,10 +106,10 @@ std::string xml_escape(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (size_t i = 0; i < text.size();) {
-    const size_t n = utf8_length(text, i);
+    const size_t n = utf8_sequence_length(text, i);
     const char c = text[i];
     if (n == 0 || (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
-      out += kReplacement;
+      out += kReplacementCharacter;
       ++i;
       continue;
     }

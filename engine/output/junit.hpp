@@ -31,7 +31,7 @@ std::string junit_xml(const std::vector<metrics::ThresholdResult>& thresholds, c
                       double elapsed_s);
 
 // Escapes &, <, >, " and ' for text and attribute values; replaces control characters other than tab, LF and CR
-// and invalid UTF-8 bytes with U+FFFD.
+// and each byte that is not well-formed UTF-8 (utf8_sequence_length) with U+FFFD.
 std::string xml_escape(std::string_view text);
 
 }  // namespace luaload::engine::output

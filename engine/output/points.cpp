@@ -8,22 +8,12 @@
 #include <ctime>
 
 #include "engine/metrics/metric.hpp"
+#include "engine/output/utf8.hpp"
 
 namespace luaload::engine::output {
 namespace {
 
 using metrics::MetricType;
-
-// Length of the valid UTF-8 sequence starting at text[i] (1..4), 0 when the bytes there are not one.
-size_t utf8_length(std::string_view text, size_t i) {
-  const auto b = static_cast<unsigned char>(text[i]);
-  size_t n = b < 0x80 ? 1 : (b >> 5) == 0x6 ? 2 : (b >> 4) == 0xE ? 3 : (b >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > text.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
 
 void append_trend_stats(std::string& out, const metrics::Histogram& h) {
   out += "\"count\":";
@@ -131,9 +121,9 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
   for (size_t i = 0; i < text.size();) {
     const char c = text[i];
-    const size_t n = utf8_length(text, i);
+    const size_t n = utf8_sequence_length(text, i);
     if (n == 0) {
-      out += "\xEF\xBF\xBD";
+      out += kReplacementCharacter;
       ++i;
       continue;
     }

@@ -19,7 +19,8 @@ std::string format_rfc3339_ms(int64_t unix_ms);
 
 // A JSON number in its shortest round-trip form; non-finite values become null (JSON has no Inf/NaN).
 void append_json_number(std::string& out, double value);
-// A JSON string literal, quotes included; control characters escaped, invalid UTF-8 bytes replaced by U+FFFD.
+// A JSON string literal, quotes included; control characters escaped, each byte that is not well-formed UTF-8
+// (utf8_sequence_length) replaced by U+FFFD.
 void append_json_string(std::string& out, std::string_view text);
 
 // k6's NDJSON lines. Metric: {"type":"Metric","data":{"name":..,"type":..,"contains":..,"thresholds":[..],

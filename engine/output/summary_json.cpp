@@ -5,6 +5,7 @@
 #include <map>
 
 #include "engine/output/histogram_json.hpp"
+#include "engine/output/utf8.hpp"
 
 namespace luaload::engine::output {
 namespace {
@@ -36,42 +37,11 @@ json values_of(const Sink& sink, double elapsed_s, const SummaryJsonOptions& opt
   return v;
 }
 
-// Length of the valid UTF-8 sequence starting at s[i], 0 when it is not one.
-size_t utf8_sequence(const std::string& s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >> 4) == 0xE ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  // Overlong forms, UTF-16 surrogates and code points above U+10FFFF are invalid too (RFC 3629).
-  const auto second = static_cast<unsigned char>(n > 1 ? s[i + 1] : 0);
-  if ((c == 0xE0 && second < 0xA0) || (c == 0xED && second >= 0xA0)) return 0;
-  if ((c == 0xF0 && second < 0x90) || (c == 0xF4 && second >= 0x90)) return 0;
-  return n;
-}
-
-// Tag values and check names come from scripts and URLs and may hold any bytes; nlohmann::json's dump() throws
-// on invalid UTF-8, so each invalid byte becomes U+FFFD here rather than losing the whole export.
-std::string utf8_safe(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size();) {
-    const size_t n = utf8_sequence(s, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
-    out.append(s, i, n);
-    i += n;
-  }
-  return out;
-}
-
+// Tag values, check names and threshold sources come from scripts and URLs and may hold any bytes; nlohmann::json's
+// dump() throws on invalid UTF-8, so each of them is sanitized before it enters the document.
 json tags_json(const metrics::Tags& tags) {
   json out = json::object();
-  for (const auto& [key, value] : tags) out[utf8_safe(key)] = utf8_safe(value);
+  for (const auto& [key, value] : tags) out[sanitize_utf8(key)] = sanitize_utf8(value);
   return out;
 }
 
@@ -115,7 +85,7 @@ void add_threshold_entries(json& metrics_out, const metrics::Store& store,
     const auto selector = metrics::parse_selector(t.selector, nullptr);
     const MetricDef* def = selector ? store.find(selector->metric) : nullptr;
     if (def == nullptr) continue;
-    const std::string name = utf8_safe(entry_name(*selector));
+    const std::string name = sanitize_utf8(entry_name(*selector));
     if (!metrics_out.contains(name)) {
       const auto sink = store.aggregate(def->name, selector->filter);
       metrics_out[name] = metric_json(*def, *sink, elapsed_s, options);
@@ -123,7 +93,7 @@ void add_threshold_entries(json& metrics_out, const metrics::Store& store,
         metrics_out[name]["submetric"] = {{"metric", def->name}, {"tags", tags_json(selector->filter)}};
       }
     }
-    metrics_out[name]["thresholds"][utf8_safe(t.expression)] = {{"ok", t.passed}, {"no_data", t.no_data}};
+    metrics_out[name]["thresholds"][sanitize_utf8(t.expression)] = {{"ok", t.passed}, {"no_data", t.no_data}};
   }
 }
 
@@ -144,7 +114,7 @@ json root_group_json(const metrics::Store& store) {
   }
   json checks = json::array();
   for (const auto& [path, rate] : by_path) {
-    checks.push_back({{"name", utf8_safe(names[path])}, {"path", utf8_safe(path)}, {"passes", rate.passes}, {"fails", rate.fails()}});
+    checks.push_back({{"name", sanitize_utf8(names[path])}, {"path", sanitize_utf8(path)}, {"passes", rate.passes}, {"fails", rate.fails()}});
   }
   return {{"name", ""}, {"path", ""}, {"groups", json::array()}, {"checks", std::move(checks)}};
 }
@@ -171,7 +141,5 @@ json summary_json(const metrics::Store& store, const std::vector<ThresholdResult
   if (!options.run.is_null()) out["run"] = options.run;
   return out;
 }
-
-std::string sanitize_utf8(const std::string& s) { return utf8_safe(s); }
 
 }  // namespace luaload::engine::output

@@ -30,9 +30,6 @@ struct SummaryJsonOptions {
 nlohmann::json summary_json(const metrics::Store& store, const std::vector<metrics::ThresholdResult>& thresholds,
                             double elapsed_s, const SummaryJsonOptions& options);
 
-// `s` with each byte that is not part of valid UTF-8 replaced by U+FFFD, so nlohmann::json can dump it.
-std::string sanitize_utf8(const std::string& s);
-
 // Writes `content` to `path` atomically: a temporary file in the same directory, flushed, then renamed over
 // `path`, so readers see the old file or the whole new one. False with `error` naming the path and the cause.
 bool write_file_atomically(const std::string& path, const std::string& content, std::string* error);

@@ -77,6 +77,10 @@ TEST(Junit, ControlCharactersAndInvalidUtf8StayWellFormed) {
             "odd\xEF\xBF\xBDname\xEF\xBF\xBD\nline");
 }
 
+TEST(Junit, ReplacesUtf16SurrogatesWhichXmlCannotCarry) {
+  EXPECT_EQ(xml_escape("a\xED\xA0\x80"), "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 TEST(Junit, CollectsChecksFromTheStoreSummedOverOtherTags) {
   metrics::Registry w;
   w.add(builtin::kChecks, w.intern({{"check", "ok"}, {"scenario", "a"}}), 1);

@@ -51,6 +51,12 @@ TEST(Points, ReplacesInvalidUtf8InStringsSoTheLineStaysValidJson) {
   EXPECT_EQ(out, "\"a\xEF\xBF\xBD" "b\"");
 }
 
+TEST(Points, ReplacesOverlongFormsAndSurrogatesByteByByte) {
+  std::string out;
+  append_json_string(out, "\xC0\xAF\xED\xA0\x80");
+  EXPECT_EQ(out, "\"\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"");
+}
+
 TEST(Points, WritesNonFiniteNumbersAsNull) {
   std::string out;
   append_json_number(out, 1.0 / 0.0);
