@@ -6,12 +6,11 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "bindings/runtime_fixture.hpp"
+#include "support/files.hpp"
 
 namespace luaload::bindings::test {
 namespace {
@@ -30,17 +29,10 @@ std::vector<std::string> lua_test_files() {
   return names;
 }
 
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // The prelude shares the file's first line, so error messages keep the file's own line numbers.
 std::string harness(const std::string& file) {
   const std::string testing = (kLuaTests / "support" / "testing.lua").string();
-  return "local t = dofile(\"" + testing + "\"); local test = t.test; " + read_file(kLuaTests / file) +
+  return "local t = dofile(\"" + testing + "\"); local test = t.test; " + luaload::test::read_text(kLuaTests / file) +
          "\nfunction default() t.run() end\n";
 }
 

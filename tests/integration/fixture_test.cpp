@@ -14,8 +14,10 @@
 #include <fstream>
 #include <string>
 
+#include "support/files.hpp"
 #include "support/nginx_fixture.hpp"
 #include "support/process.hpp"
+#include "support/server_thread.hpp"
 #include "support/temp_dir.hpp"
 
 namespace luaload::test {
@@ -75,6 +77,46 @@ TEST(TempDirTest, WriteFileCreatesParentFoldersAndStoresTheExactBytes) {
   const std::string read((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(path, dir.path() / "nested/data.bin");
   EXPECT_EQ(read, std::string("a\0b", 3));
+}
+
+TEST(FilesTest, ReadTextReturnsTheExactBytes) {
+  TempDir dir;
+  EXPECT_EQ(read_text(dir.write_file("data.bin", std::string("a\0b\r\n", 5))), std::string("a\0b\r\n", 5));
+}
+
+TEST(FilesTest, ReadTextOfAMissingFileIsEmpty) {
+  TempDir dir;
+  EXPECT_EQ(read_text(dir.path() / "missing.txt"), "");
+}
+
+TEST(FilesTest, ReadJsonFileParsesTheWholeFile) {
+  TempDir dir;
+  const auto json = read_json_file(dir.write_file("summary.json", R"({"metrics":{"vus":{"value":2}}})"));
+  EXPECT_EQ(json["metrics"]["vus"]["value"], 2);
+}
+
+TEST(FilesTest, ReadJsonFileOfInvalidOrMissingJsonIsDiscarded) {
+  TempDir dir;
+  EXPECT_TRUE(read_json_file(dir.write_file("cut.json", R"({"metrics":)")).is_discarded());
+  EXPECT_TRUE(read_json_file(dir.path() / "missing.json").is_discarded());
+}
+
+TEST(ServerThreadTest, AnswersOnItsOwnThreadWhileTheTestThreadBlocks) {
+  // close_after, because blocking_get reads until the connection closes.
+  ServerThread server({Reply{Reply::Action::Respond, http_response(200, "ok"), true}});
+  server.start();
+  const RawResponse response = blocking_get(server.server().port(), "/");
+  server.stop();
+  EXPECT_EQ(response.status, 200);
+  EXPECT_EQ(response.body, "ok");
+  EXPECT_EQ(server.server().requests(), 1u);
+}
+
+TEST(ServerThreadTest, StopsCleanlyWhenNeverStarted) {
+  ServerThread server({Reply{Reply::Action::Respond, http_response(200, "ok")}});
+  server.stop();
+  server.stop();  // idempotent; the destructor then checks uv_loop_close == 0
+  EXPECT_EQ(server.server().accepts(), 0u);
 }
 
 TEST(RunProcessTest, CapturesStdoutStderrAndTheExitCode) {

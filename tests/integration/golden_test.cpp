@@ -8,11 +8,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "engine/target/target_server.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 
 namespace luaload::test {
@@ -31,13 +31,6 @@ std::vector<std::string> golden_scripts() {
   return names;
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 class GoldenTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -46,7 +39,9 @@ class GoldenTest : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(target_, nullptr) << error;
   }
   void TearDown() override {
-    if (target_) EXPECT_TRUE(target_->stop());
+    if (target_) {
+      EXPECT_TRUE(target_->stop());
+    }
   }
 
   std::unique_ptr<engine::target::TargetServer> target_;
@@ -64,9 +59,9 @@ TEST_P(GoldenTest, PrintsExactlyTheExpectedOutput) {
     GTEST_SKIP() << "rewrote " << expected_out;
   }
   ASSERT_TRUE(fs::exists(expected_out)) << expected_out << " is missing; got:\n" << result.out << result.err;
-  const int exit_code = fs::exists(expected_exit) ? std::stoi(read_file(expected_exit)) : 0;
+  const int exit_code = fs::exists(expected_exit) ? std::stoi(read_text(expected_exit)) : 0;
   EXPECT_EQ(result.exit_code, exit_code) << result.err;
-  EXPECT_EQ(result.out, read_file(expected_out)) << result.err;
+  EXPECT_EQ(result.out, read_text(expected_out)) << result.err;
 }
 
 INSTANTIATE_TEST_SUITE_P(LuaScripts, GoldenTest, ::testing::ValuesIn(golden_scripts()),

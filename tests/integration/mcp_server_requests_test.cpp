@@ -2,12 +2,8 @@
 // luaload.mcp against a canned server (tests/support/misbehaving_server): an SSE answer that interleaves a
 // notification, a comment, an empty-data event and two server requests before the response. The built-in target
 // never sends server requests, hence the canned one.
-#include <uv.h>
-
-#include <thread>
-
 #include "integration/mcp_fixture.hpp"
-#include "support/misbehaving_server.hpp"
+#include "support/server_thread.hpp"
 
 namespace luaload::test {
 namespace {
@@ -31,7 +27,6 @@ std::string sse_answer() {
 class McpServerRequestsTest : public McpTest {
  protected:
   void SetUp() override {
-    ASSERT_EQ(uv_loop_init(&loop_), 0);
     std::vector<Reply> replies = {
         {Reply::Action::Respond,
          http_response(200, kInitializeResult, "Content-Type: application/json\r\nMcp-Session-Id: canned-1\r\n")},
@@ -39,42 +34,20 @@ class McpServerRequestsTest : public McpTest {
         {Reply::Action::Respond, http_response(200, sse_answer(), "Content-Type: text/event-stream\r\n")},
         {Reply::Action::Respond, http_response(202, "")},
     };
-    server_ = std::make_unique<MisbehavingServer>(&loop_, std::move(replies));
-    async_.data = this;
-    uv_async_init(&loop_, &async_, [](uv_async_t* a) {
-      auto* self = static_cast<McpServerRequestsTest*>(a->data);
-      self->server_->close([] {});
-      uv_close(reinterpret_cast<uv_handle_t*>(a), nullptr);
-    });
-    thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); });
-    stopped_ = false;
+    canned_ = std::make_unique<ServerThread>(std::move(replies));
+    canned_->start();
   }
 
-  void TearDown() override {
-    stop_server();
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
-  }
-
-  // Closes the server on its loop and joins the thread; afterwards its counters may be read here. Idempotent.
-  void stop_server() {
-    if (stopped_) return;
-    stopped_ = true;
-    uv_async_send(&async_);
-    thread_.join();
-  }
+  void TearDown() override { canned_.reset(); }
 
   ProcessResult run_against_canned(const std::string& body) {
     auto path = dir_.write_file("script.lua", std::string(kMcpPrelude) + body);
     return run_process({LUALOAD_BINARY, "run", path.string(), "--quiet", "-i", "1", "-e",
-                        "TARGET=http://127.0.0.1:" + std::to_string(server_->port())},
+                        "TARGET=http://127.0.0.1:" + std::to_string(canned_->server().port())},
                        std::chrono::milliseconds(20'000));
   }
 
-  uv_loop_t loop_{};
-  uv_async_t async_{};
-  std::unique_ptr<MisbehavingServer> server_;
-  std::thread thread_;
-  bool stopped_ = true;  // until the loop thread runs
+  std::unique_ptr<ServerThread> canned_;
 };
 
 TEST_F(McpServerRequestsTest, ServerRequestsInAnSseAnswerAreAnsweredAndNotificationsDelivered) {
@@ -99,13 +72,13 @@ end
   LUALOAD_EXPECT_LINE(r, "err=nil");
   LUALOAD_EXPECT_LINE(r, "notes=1 notifications/message working");
   LUALOAD_EXPECT_LINE(r, "asked=ping,roots/list");
-  stop_server();
+  canned_->stop();
   // initialize, notifications/initialized, tools/call, then the answers to ping and roots/list.
-  EXPECT_EQ(server_->requests(), 5u);
-  EXPECT_NE(server_->last_request_head().find("Mcp-Session-Id: canned-1"), std::string::npos)
-      << server_->last_request_head();
+  EXPECT_EQ(canned_->server().requests(), 5u);
+  EXPECT_NE(canned_->server().last_request_head().find("Mcp-Session-Id: canned-1"), std::string::npos)
+      << canned_->server().last_request_head();
   // {"jsonrpc":"2.0","id":"s2","result":{"answered":"roots"}} in whatever key order.
-  EXPECT_EQ(server_->last_request_body_bytes(), 57u);
+  EXPECT_EQ(canned_->server().last_request_body_bytes(), 57u);
 }
 
 }  // namespace

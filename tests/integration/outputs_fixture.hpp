@@ -9,25 +9,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "support/files.hpp"
 #include "support/mini_xml.hpp"
 #include "support/nginx_fixture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
 namespace luaload::test {
-
-inline std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 inline std::vector<std::string> split_lines(const std::string& text) {
   std::vector<std::string> lines;
@@ -90,7 +83,7 @@ class OutputsTest : public NginxTest {
 
   // Asserts that every promised file exists, whole, under its own name, and that no temporary file is left.
   void expect_every_file_complete() const {
-    auto summary = nlohmann::json::parse(read_text(path("summary.json")), nullptr, false);
+    auto summary = read_json_file(path("summary.json"));
     EXPECT_FALSE(summary.is_discarded()) << "summary.json";
     EXPECT_TRUE(summary.contains("metrics"));
     ndjson("out.json");

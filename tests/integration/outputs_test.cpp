@@ -56,7 +56,7 @@ TEST_F(OutputsTest, AggregatedJsonCountsAddUpToTheRequestCount) {
   for (const auto& line : ndjson("agg.json")) {
     if (line["type"] == "Point" && line["metric"] == "http_reqs") total += line["data"]["aggregate"]["sum"].get<double>();
   }
-  auto summary = json::parse(read_text(path("summary.json")));
+  auto summary = read_json_file(path("summary.json"));
   EXPECT_GT(total, 0);
   EXPECT_EQ(total, summary["metrics"]["http_reqs"]["values"]["count"].get<double>());
 }

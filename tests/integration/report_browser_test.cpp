@@ -7,10 +7,9 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 
+#include "support/files.hpp"
 #include "support/nginx_fixture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -38,13 +37,6 @@ std::string find_chromium() {
     }
   }
   return "";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 class ReportBrowserTest : public NginxTest {

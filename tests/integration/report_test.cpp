@@ -3,10 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "support/files.hpp"
 #include "support/nginx_fixture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -26,13 +25,6 @@ function default()
   ll.check(res, { ["status is 200"] = function(r) return r.status == 200 end })
 end
 )";
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 class ReportTest : public NginxTest {
  protected:
@@ -60,7 +52,7 @@ TEST_F(ReportTest, ARunWritesTheReportTheBaselineAndAHistoryEntry) {
   const std::string html = read_text(file("report.html"));
   EXPECT_NE(html.find("<path class=\"series\" data-series=\"p95\""), std::string::npos);
   EXPECT_NE(html.find("<td>page</td><td>40</td>"), std::string::npos);
-  const json baseline = json::parse(read_text(file("base.json")));
+  const json baseline = read_json_file(file("base.json"));
   EXPECT_EQ(baseline["metrics"]["http_reqs"]["values"]["count"], 40.0);
   EXPECT_TRUE(baseline["time_series"].is_array());
   EXPECT_NE(baseline["run"]["script"].get<std::string>().find("script.lua"), std::string::npos);

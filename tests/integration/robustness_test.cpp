@@ -6,10 +6,9 @@
 #include <sys/wait.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -50,12 +49,7 @@ class RobustnessTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
-  std::string log() {
-    std::ifstream in(dir_.path() / "run.log");
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
+  std::string log() const { return read_text(dir_.path() / "run.log"); }
 
   TempDir dir_;
   BackgroundProcess run_;
@@ -125,10 +119,8 @@ TEST_F(RobustnessTest, ACpuBoundIterationStillWritesTheSummaryExport) {
   const auto exported = dir_.path() / "summary.json";
   start(kCpuBoundIteration, {"--threads", "1", "--summary-export", exported.string()});
   EXPECT_EQ(wait_exit(milliseconds(12'000)), 0) << log();
-  std::ifstream in(exported);
-  std::ostringstream json;
-  json << in.rdbuf();
-  EXPECT_NE(json.str().find("\"vus_max\""), std::string::npos) << json.str();
+  const std::string json = read_text(exported);
+  EXPECT_NE(json.find("\"vus_max\""), std::string::npos) << json;
 }
 
 TEST_F(RobustnessTest, CtrlCDuringACpuBoundIterationExits105) {

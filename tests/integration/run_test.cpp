@@ -3,10 +3,9 @@
 // exit codes, the summary and the --summary-export JSON.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
+#include "support/files.hpp"
 #include "support/nginx_fixture.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -33,12 +32,7 @@ class RunTest : public NginxTest {
     return run_process(argv, std::chrono::milliseconds(60'000));
   }
 
-  json summary() {
-    std::ifstream in(dir_.path() / "summary.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    return json::parse(text.str(), nullptr, false);
-  }
+  json summary() { return read_json_file(dir_.path() / "summary.json"); }
 
   std::string summary_path() const { return (dir_.path() / "summary.json").string(); }
 

@@ -2,15 +2,12 @@
 // Scenarios end to end through the built binary: honest latency under a server stall, several scenarios with their
 // tags, exec functions, inspect, and bad scenario options.
 #include <gtest/gtest.h>
-#include <uv.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <thread>
 
-#include "support/misbehaving_server.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
+#include "support/server_thread.hpp"
 #include "support/temp_dir.hpp"
 
 namespace luaload::test {
@@ -18,33 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-// A MisbehavingServer on a thread of its own, answering 200 "ok" to every request.
-class ServerThread {
- public:
-  ServerThread() {
-    uv_loop_init(&loop_);
-    server_ = std::make_unique<MisbehavingServer>(&loop_, std::vector<Reply>{Reply{Reply::Action::Respond, http_response(200, "ok")}});
-    uv_async_init(&loop_, &stop_, [](uv_async_t* async) {
-      auto* self = static_cast<ServerThread*>(async->data);
-      self->server_->close([] {});
-      uv_close(reinterpret_cast<uv_handle_t*>(&self->stop_), nullptr);
-    });
-    stop_.data = this;
-  }
-  ~ServerThread() {
-    uv_async_send(&stop_);
-    if (thread_.joinable()) thread_.join();
-    EXPECT_EQ(uv_loop_close(&loop_), 0);
-  }
-  void start() { thread_ = std::thread([this] { uv_run(&loop_, UV_RUN_DEFAULT); }); }
-  MisbehavingServer& server() { return *server_; }
-
- private:
-  uv_loop_t loop_{};
-  uv_async_t stop_{};
-  std::unique_ptr<MisbehavingServer> server_;
-  std::thread thread_;
-};
+// Every request answered 200 "ok".
+std::vector<Reply> ok_replies() { return {Reply{Reply::Action::Respond, http_response(200, "ok")}}; }
 
 class ScenariosTest : public ::testing::Test {
  protected:
@@ -55,12 +27,7 @@ class ScenariosTest : public ::testing::Test {
     argv.insert(argv.end(), args.begin(), args.end());
     return run_process(argv, std::chrono::milliseconds(30'000));
   }
-  json summary() {
-    std::ifstream in(dir_.path() / "summary.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    return json::parse(text.str(), nullptr, false);
-  }
+  json summary() { return read_json_file(dir_.path() / "summary.json"); }
   std::string summary_path() const { return (dir_.path() / "summary.json").string(); }
 
   TempDir dir_;
@@ -70,7 +37,7 @@ class ScenariosTest : public ::testing::Test {
 // VUs sit in the stall while ~100 arrivals wait: plain latency sees two slow requests, corrected latency sees what
 // every user arriving on schedule met.
 TEST_F(ScenariosTest, CorrectedLatencyShowsAServerStallThatPlainLatencyHides) {
-  ServerThread server;
+  ServerThread server(ok_replies());
   server.server().stall_window(1000, 1000, 1000);
   server.start();
   const std::string script = R"(
@@ -94,7 +61,7 @@ function default() http.get(ll.env.URL) end
 }
 
 TEST_F(ScenariosTest, ScenariosRunConcurrentlyWithTheirExecTagsAndEnv) {
-  ServerThread server;
+  ServerThread server(ok_replies());
   server.start();
   const std::string script = R"(
 local http = require("luaload.http")
@@ -151,7 +118,7 @@ function default() end
 }
 
 TEST_F(ScenariosTest, TheStageFlagRampsVusAndDurationOverridesScriptScenarios) {
-  ServerThread server;
+  ServerThread server(ok_replies());
   server.start();
   const std::string script = R"(
 local http = require("luaload.http")

@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -26,19 +25,12 @@ class StreamRunTest : public ::testing::Test {
     const std::string prefix = "luaload target listening on ";
     for (int i = 0; i < 100 && url_.empty(); ++i) {
       std::this_thread::sleep_for(50ms);
-      std::string log = read(dir_.path() / "target.log");
+      std::string log = read_text(dir_.path() / "target.log");
       auto at = log.find(prefix);
       auto end = log.find('\n', at);
       if (at != std::string::npos && end != std::string::npos) url_ = log.substr(at + prefix.size(), end - at - prefix.size());
     }
-    ASSERT_FALSE(url_.empty()) << read(dir_.path() / "target.log");
-  }
-
-  static std::string read(const std::filesystem::path& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
+    ASSERT_FALSE(url_.empty()) << read_text(dir_.path() / "target.log");
   }
 
   std::vector<std::string> run_argv(const std::string& script, std::vector<std::string> extra) {
@@ -79,7 +71,7 @@ end
 TEST_F(StreamRunTest, VusReadSseStreamsInTasksWhileMakingRequestsAndTheSummaryHasStreamMetrics) {
   auto r = run_process(run_argv(kSpawnScript, {"-u", "2", "-i", "4"}), 20'000ms);
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  auto summary = nlohmann::json::parse(read(dir_.path() / "summary.json"), nullptr, false);
+  auto summary = read_json_file(dir_.path() / "summary.json");
   ASSERT_FALSE(summary.is_discarded());
   const auto& metrics = summary["metrics"];
   EXPECT_EQ(metrics["http_reqs"]["values"]["count"], 12);  // 4 streams + 8 health checks
@@ -107,14 +99,14 @@ TEST_F(StreamRunTest, ATargetDyingMidStreamEndsTheReaderWithAnErrorInsteadOfHang
   BackgroundProcess run;
   std::string error;
   ASSERT_TRUE(run.start(run_argv(kDyingServerScript, {"-i", "1"}), dir_.path() / "run.log", &error)) << error;
-  for (int i = 0; i < 100 && read(dir_.path() / "run.log").find("open 200") == std::string::npos; ++i) {
+  for (int i = 0; i < 100 && read_text(dir_.path() / "run.log").find("open 200") == std::string::npos; ++i) {
     std::this_thread::sleep_for(50ms);
   }
-  ASSERT_NE(read(dir_.path() / "run.log").find("open 200"), std::string::npos) << read(dir_.path() / "run.log");
+  ASSERT_NE(read_text(dir_.path() / "run.log").find("open 200"), std::string::npos) << read_text(dir_.path() / "run.log");
   target_.stop(SIGKILL, 2000ms);
   for (int i = 0; i < 200 && run.running(); ++i) std::this_thread::sleep_for(50ms);
   ASSERT_FALSE(run.running()) << "luaload run hangs on a dead stream";
-  const std::string log = read(dir_.path() / "run.log");
+  const std::string log = read_text(dir_.path() / "run.log");
   EXPECT_TRUE(log.find("ended error_code=1403") != std::string::npos ||
               log.find("ended error_code=1220") != std::string::npos)
       << log;

@@ -3,7 +3,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,6 +10,7 @@
 #include <vector>
 
 #include "engine/target/target_server.hpp"
+#include "support/files.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
@@ -45,12 +45,7 @@ class TargetScriptTest : public ::testing::Test {
   }
 
   // The summary export of the last run (discarded when there is none).
-  nlohmann::json summary() const {
-    std::ifstream in(dir_.path() / "summary.json");
-    std::stringstream text;
-    text << in.rdbuf();
-    return nlohmann::json::parse(text.str(), nullptr, false);
-  }
+  nlohmann::json summary() const { return read_json_file(dir_.path() / "summary.json"); }
 
   // True when `out` has the exact line `line`.
   static bool has_line(const std::string& out, const std::string& line) {

@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "support/files.hpp"
 
 namespace luaload::test {
 namespace {
@@ -25,13 +25,6 @@ sockaddr_in loopback(uint16_t port) {
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   return addr;
-}
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 std::string tail(const std::string& text, size_t max) {

@@ -4,22 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
+#include "support/files.hpp"
 #include "support/temp_dir.hpp"
 
 namespace luaload::engine::output {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 size_t entries(const fs::path& dir) {
   return static_cast<size_t>(std::distance(fs::directory_iterator(dir), fs::directory_iterator()));
@@ -34,7 +26,7 @@ TEST(StreamFile, ThePromisedPathAppearsOnlyOnCommit) {
   EXPECT_FALSE(fs::exists(path));
   std::string error;
   ASSERT_TRUE(file.commit(&error)) << error;
-  EXPECT_EQ(read(path), "line 1\n");
+  EXPECT_EQ(luaload::test::read_text(path), "line 1\n");
   EXPECT_EQ(entries(dir.path()), 1u);
 }
 
@@ -51,7 +43,7 @@ TEST(StreamFile, WritesMoreThanItsBufferInOrder) {
     file.maybe_flush();
   }
   ASSERT_TRUE(file.commit(nullptr));
-  EXPECT_EQ(read(path), expected);
+  EXPECT_EQ(luaload::test::read_text(path), expected);
 }
 
 TEST(StreamFile, AnUncommittedFileLeavesNothingBehind) {

@@ -7,12 +7,11 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "engine/metrics/builtin.hpp"
 #include "engine/metrics/registry.hpp"
 #include "engine/output/histogram_json.hpp"
+#include "support/files.hpp"
 
 namespace luaload::engine::output {
 namespace {
@@ -157,12 +156,6 @@ class AtomicWrite : public ::testing::Test {
     dir_ = pattern;
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
-  static std::string read(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  }
   std::string dir_;
 };
 
@@ -171,7 +164,7 @@ TEST_F(AtomicWrite, ReplacesTheFileAndLeavesNoTemporary) {
   ASSERT_TRUE(write_file_atomically(path, "old", nullptr));
   std::string error;
   ASSERT_TRUE(write_file_atomically(path, "{\"new\":true}", &error)) << error;
-  EXPECT_EQ(read(path), "{\"new\":true}");
+  EXPECT_EQ(luaload::test::read_text(path), "{\"new\":true}");
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), std::filesystem::directory_iterator{}), 1);
 }
 
