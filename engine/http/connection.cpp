@@ -26,6 +26,7 @@ struct ConnectionCallbacks {
   static void on_write(uv_write_t* req, int status) { of(req->data)->on_write_done(status); }
   static void on_timer(uv_timer_t* timer) { of(timer->data)->on_timeout(); }
   static void on_close(uv_handle_t* handle) { of(handle->data)->on_handle_closed(); }
+  static void on_tcp_recycled(uv_handle_t* handle) { of(handle->data)->on_tcp_recycled(); }
 };
 
 namespace {
@@ -56,13 +57,8 @@ double ms_between(int64_t from_ns, int64_t to_ns) {
   return to_ns > from_ns ? static_cast<double>(to_ns - from_ns) / 1e6 : 0.0;
 }
 
-// k6 resolves with a "preferIPv4" policy by default; "localhost" then means 127.0.0.1 even where ::1 comes first.
-const sockaddr_storage& pick_address(const net::AddressList& addresses) {
-  for (const auto& address : addresses) {
-    if (address.ss_family == AF_INET) return address;
-  }
-  return addresses.front();
-}
+// Another address may answer where this one did not; a cancelled attempt means the connection is closing anyway.
+bool worth_next_address(int status) { return status != UV_ECANCELED; }
 
 }  // namespace
 
@@ -129,17 +125,49 @@ void Connection::on_resolved(const net::DnsAnswer& answer) {
     fail(code, "lookup " + host_ + ": " + uv_strerror(answer.status));
     return;
   }
-  sockaddr_storage address = pick_address(*answer.addresses);
+  state_ = State::Connecting;
+  addresses_ = answer.addresses;
+  next_address_ = 0;
+  connect_next();
+}
+
+// http_req_connecting covers the attempt that succeeds; time spent on failed attempts before it is part of
+// http_req_blocked, which runs up to the start of that attempt (like the DNS lookup).
+void Connection::connect_next() {
+  sockaddr_storage address = (*addresses_)[next_address_++];
   if (address.ss_family == AF_INET) {
     reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(port_);
   } else {
     reinterpret_cast<sockaddr_in6*>(&address)->sin6_port = htons(port_);
   }
-  state_ = State::Connecting;
   connect_start_ns_ = core::mono_now_ns();
   job_.record->timing.blocked_ms = ms_between(job_.start_ns, connect_start_ns_);
   int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&address), Cb::on_connect);
-  if (rc != 0) fail(dial_error(rc), dial_message(rc));
+  if (rc != 0) on_dial_failed(rc);
+}
+
+// A socket whose connect failed cannot be reused (and the next address may be of the other family): the handle is
+// closed and re-initialised in its close callback before the next attempt.
+void Connection::on_dial_failed(int status) {
+  if (next_address_ >= addresses_->size() || !worth_next_address(status)) {
+    std::string message = dial_message(status);
+    if (addresses_->size() > 1) message += " (all " + std::to_string(addresses_->size()) + " addresses failed)";
+    fail(dial_error(status), std::move(message));
+    return;
+  }
+  tcp_recycling_ = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), Cb::on_tcp_recycled);
+}
+
+void Connection::on_tcp_recycled() {
+  tcp_recycling_ = false;
+  if (state_ == State::Closing) {
+    on_handle_closed();  // failed (timeout, abort) while the old socket closed: close_handles() left tcp_ to us
+    return;
+  }
+  uv_tcp_init(env_.loop, &tcp_);
+  tcp_.data = this;
+  connect_next();
 }
 
 // k6's shape, "dial tcp HOST:PORT: connection refused": which of several targets refused is in the message.
@@ -152,11 +180,13 @@ std::string Connection::dial_message(int status) const {
 void Connection::on_connected(int status) {
   if (state_ == State::Closing) return;  // the close cancelled the attempt
   if (status != 0) {
-    fail(dial_error(status), dial_message(status));
+    on_dial_failed(status);
     return;
   }
   int64_t now = core::mono_now_ns();
   job_.record->timing.connecting_ms = ms_between(connect_start_ns_, now);
+  if (next_address_ > 1) env_.dns->prefer(host_, (*addresses_)[next_address_ - 1]);
+  addresses_.reset();
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
   if (https_) {
@@ -375,7 +405,7 @@ void Connection::close_handles() {
   if (state_ == State::Closing) return;
   state_ = State::Closing;
   uv_timer_stop(&timer_);
-  uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), Cb::on_close);
+  if (!tcp_recycling_) uv_close(reinterpret_cast<uv_handle_t*>(&tcp_), Cb::on_close);
   uv_close(reinterpret_cast<uv_handle_t*>(&timer_), Cb::on_close);
 }
 

@@ -55,7 +55,9 @@ class ConnectionOwner {
 };
 
 // One HTTP/1.1 connection (TCP, optionally TLS) to one origin: resolves, connects, handshakes, writes requests,
-// parses responses, keeps reading while idle so a server-side close is noticed at once.
+// parses responses, keeps reading while idle so a server-side close is noticed at once. Connecting tries the
+// resolved addresses in order: when one fails (refused, unreachable, timed out by the kernel) the socket is closed
+// and the next is dialled; the job fails with the last dial error only once every address failed.
 //
 // States: Fresh -> Resolving -> Connecting -> Handshaking (https) -> Active <-> Idle; any -> Closing -> Closed.
 // Threading: loop thread only. Owned by the Client; deleted by it from on_connection_closed.
@@ -92,6 +94,9 @@ class Connection final : private ResponseParser::Listener {
   // connection.cpp: lifecycle, connect, plain I/O, timeout
   void resolve();
   void on_resolved(const net::DnsAnswer& answer);
+  void connect_next();
+  void on_dial_failed(int status);
+  void on_tcp_recycled();
   void on_connected(int status);
   std::string dial_message(int status) const;
   void begin_request();
@@ -138,6 +143,10 @@ class Connection final : private ResponseParser::Listener {
   bool extra_bytes_ = false;  // the server sent more than the response: the stream cannot be trusted for reuse
   int pending_writes_ = 0;  // uv_write requests in flight (several with TLS)
   int handles_open_ = 0;
+  // Dialling: the answer being tried (shared with the DNS cache) and the index of the next address to try.
+  std::shared_ptr<const net::AddressList> addresses_;
+  size_t next_address_ = 0;
+  bool tcp_recycling_ = false;  // tcp_ is closing after a failed attempt and will be re-initialised for the next
   int64_t connect_start_ns_ = 0, tls_start_ns_ = 0, write_start_ns_ = 0, write_done_ns_ = 0, first_byte_ns_ = 0;
 
   uv_tcp_t tcp_{};

@@ -3,7 +3,9 @@
 
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "engine/core/assert.hpp"
 #include "engine/core/clock.hpp"
@@ -19,6 +21,29 @@ struct DnsCache::Lookup {
   bool started = false;
 };
 
+namespace {
+
+// Appends `addr` unless the list already has it: /etc/hosts and some resolvers repeat an address.
+void add_unique(AddressList* list, const sockaddr_storage& addr) {
+  for (const auto& known : *list)
+    if (same_address(known, addr)) return;
+  list->push_back(addr);
+}
+
+}  // namespace
+
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr ==
+           reinterpret_cast<const sockaddr_in&>(b).sin_addr.s_addr;
+  }
+  if (a.ss_family != AF_INET6) return false;
+  const auto& a6 = reinterpret_cast<const sockaddr_in6&>(a);
+  const auto& b6 = reinterpret_cast<const sockaddr_in6&>(b);
+  return a6.sin6_scope_id == b6.sin6_scope_id && std::memcmp(&a6.sin6_addr, &b6.sin6_addr, sizeof a6.sin6_addr) == 0;
+}
+
 DnsCache::DnsCache(uv_loop_t* loop, double ttl_s)
     : loop_(loop), ttl_ns_(static_cast<int64_t>(ttl_s * 1e9)), deferred_(loop) {}
 
@@ -27,9 +52,9 @@ DnsCache::~DnsCache() { LUALOAD_CHECK(closing_ && pending_.empty(), "DnsCache de
 void DnsCache::resolve(std::string_view host_view, Callback done) {
   LUALOAD_ASSERT(!closing_);
   std::string host(host_view);
-  if (resolve_literal(host, done)) return;
   auto it = entries_.find(host);
-  if (it != entries_.end() && it->second.expires_ns > core::mono_now_ns()) {
+  if (it == entries_.end() && resolve_literal(host, done)) return;
+  if (it != entries_.end() && (it->second.pinned || it->second.expires_ns > core::mono_now_ns())) {
     deferred_.post([answer = it->second.answer, done = std::move(done)] { done(answer); });
     return;
   }
@@ -91,18 +116,50 @@ void DnsCache::finish_lookup(Lookup* lookup, int status, addrinfo* result) {
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6) continue;
     sockaddr_storage addr{};
-    std::memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
-    list->push_back(addr);
+    std::memcpy(&addr, ai->ai_addr, std::min<size_t>(ai->ai_addrlen, sizeof addr));
+    add_unique(list.get(), addr);
   }
   if (result != nullptr) uv_freeaddrinfo(result);
   if (closing_) status = UV_ECANCELED;
   answer.status = (status == 0 && list->empty()) ? UV_EAI_NODATA : status;
   if (answer.status == 0) {
     answer.addresses = std::move(list);
-    entries_[lookup->host] = Entry{answer, core::mono_now_ns() + ttl_ns_};
+    auto& entry = entries_[lookup->host];
+    // A name pinned while its lookup ran keeps the pinned answer; the waiters still get the resolver's.
+    if (!entry.pinned) entry = Entry{answer, core::mono_now_ns() + ttl_ns_};
   }
   for (auto& waiter : lookup->waiters) waiter(answer);
   maybe_closed();
+}
+
+void DnsCache::pin(std::string_view host, const AddressList& addresses) {
+  if (addresses.empty()) {
+    entries_.erase(std::string(host));
+    return;
+  }
+  auto list = std::make_shared<AddressList>();
+  for (const auto& addr : addresses) add_unique(list.get(), addr);
+  Entry entry;
+  entry.answer.addresses = std::move(list);
+  entry.expires_ns = std::numeric_limits<int64_t>::max();
+  entry.pinned = true;
+  entries_[std::string(host)] = std::move(entry);
+}
+
+void DnsCache::prefer(std::string_view host, const sockaddr_storage& address) {
+  auto it = entries_.find(std::string(host));
+  if (it == entries_.end() || it->second.answer.status != 0) return;
+  const AddressList& current = *it->second.answer.addresses;
+  auto found = std::find_if(current.begin(), current.end(), [&](const auto& a) { return same_address(a, address); });
+  if (found == current.end() || found == current.begin()) return;
+  // Copy-on-write: connections iterating the old list keep it.
+  auto list = std::make_shared<AddressList>(current);
+  std::rotate(list->begin(), list->begin() + (found - current.begin()), list->begin() + (found - current.begin()) + 1);
+  it->second.answer.addresses = std::move(list);
+}
+
+void DnsCache::clear() {
+  std::erase_if(entries_, [](const auto& item) { return !item.second.pinned; });
 }
 
 void DnsCache::close(std::function<void()> on_closed) {

@@ -127,23 +127,34 @@ std::string http_response(int status, std::string_view body, std::string_view ex
 }
 
 MisbehavingServer::MisbehavingServer(uv_loop_t* loop, std::vector<Reply> replies)
-    : loop_(loop), replies_(std::move(replies)) {
+    : MisbehavingServer(loop, std::move(replies), "127.0.0.1") {}
+
+MisbehavingServer::MisbehavingServer(uv_loop_t* loop, std::vector<Reply> replies, std::string_view host, uint16_t port)
+    : loop_(loop), replies_(std::move(replies)), host_(host) {
   uv_tcp_init(loop_, &listener_);
   listener_.data = this;
-  sockaddr_in addr{};
-  uv_ip4_addr("127.0.0.1", 0, &addr);
-  uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0);
-  uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, ServerCallbacks::on_connection);
+  sockaddr_storage addr{};
+  if (uv_ip4_addr(host_.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
+      uv_ip6_addr(host_.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0) {
+    return;
+  }
+  if (uv_tcp_bind(&listener_, reinterpret_cast<const sockaddr*>(&addr), 0) != 0 ||
+      uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), 128, ServerCallbacks::on_connection) != 0) {
+    return;
+  }
   sockaddr_storage bound{};
   int len = sizeof bound;
   uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&bound), &len);
-  port_ = ntohs(reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+  listening_ = true;
 }
 
 MisbehavingServer::~MisbehavingServer() = default;
 
 std::string MisbehavingServer::url(std::string_view path) const {
-  return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
+  const bool ipv6 = host_.find(':') != std::string::npos;
+  return "http://" + (ipv6 ? "[" + host_ + "]" : host_) + ":" + std::to_string(port_) + std::string(path);
 }
 
 void MisbehavingServer::on_connection() {

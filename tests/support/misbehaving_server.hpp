@@ -44,11 +44,15 @@ std::string http_response(int status, std::string_view body, std::string_view ex
 class MisbehavingServer {
  public:
   MisbehavingServer(uv_loop_t* loop, std::vector<Reply> replies);
+  // Listens on `host` (an IPv4 or IPv6 literal, e.g. "::1" or "127.0.0.2") and `port` (0: any) instead; check
+  // listening(), as the address may be unavailable on this machine or the port taken.
+  MisbehavingServer(uv_loop_t* loop, std::vector<Reply> replies, std::string_view host, uint16_t port = 0);
   MisbehavingServer(const MisbehavingServer&) = delete;
   MisbehavingServer& operator=(const MisbehavingServer&) = delete;
   ~MisbehavingServer();
 
   uint16_t port() const { return port_; }
+  bool listening() const { return listening_; }
   std::string url(std::string_view path = "/") const;
   size_t accepts() const { return accepts_; }
   size_t requests() const { return requests_; }
@@ -77,6 +81,8 @@ class MisbehavingServer {
   uv_loop_t* loop_;
   uv_tcp_t listener_{};
   uint16_t port_ = 0;
+  std::string host_ = "127.0.0.1";
+  bool listening_ = false;
   std::vector<Reply> replies_;
   std::vector<std::unique_ptr<Peer>> peers_;
   size_t accepts_ = 0;
