@@ -14,16 +14,6 @@ using luaload::test::Reply;
 
 class HttpTest : public RuntimeTest {
  protected:
-  void TearDown() override {
-    if (server_ != nullptr) {
-      bool closed = false;
-      server_->close([&closed] { closed = true; });
-      EXPECT_TRUE(luaload::test::run_until(&loop_, [&] { return closed; }));
-      server_.reset();
-    }
-    RuntimeTest::TearDown();
-  }
-
   // Serves `replies`, and loads `code` with ll.env.URL pointing at the server.
   void serve(std::vector<Reply> replies, const std::string& code) {
     server_ = std::make_unique<MisbehavingServer>(&loop_, std::move(replies));
@@ -36,8 +26,6 @@ class HttpTest : public RuntimeTest {
     auto errors = runtime_->take_script_errors();
     EXPECT_TRUE(errors.empty()) << errors[0].traceback;
   }
-
-  std::unique_ptr<MisbehavingServer> server_;
 };
 
 Reply respond(int status, const std::string& body, const std::string& headers = {}) {

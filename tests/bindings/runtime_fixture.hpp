@@ -18,12 +18,19 @@ using engine::schedule::IterationContext;
 using engine::schedule::IterationOutcome;
 using engine::schedule::VuBody;
 
-// A WorkerRuntime on the test's own loop. TearDown closes it and checks that the loop closes with no handle left.
+// A WorkerRuntime (and, for tests that need one, a scripted MisbehavingServer in server_) on the test's own loop.
+// TearDown closes the server, then the runtime, and checks that the loop closes with no handle left.
 class RuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override { ASSERT_EQ(uv_loop_init(&loop_), 0); }
 
   void TearDown() override {
+    if (server_ != nullptr) {
+      bool closed = false;
+      server_->close([&closed] { closed = true; });
+      EXPECT_TRUE(luaload::test::run_until(&loop_, [&] { return closed; }));
+      server_.reset();
+    }
     vus_.clear();
     if (runtime_ != nullptr) {
       bool closed = false;
@@ -95,6 +102,7 @@ class RuntimeTest : public ::testing::Test {
   }
 
   uv_loop_t loop_{};
+  std::unique_ptr<luaload::test::MisbehavingServer> server_;
   std::unique_ptr<WorkerRuntime> runtime_;
   std::vector<std::unique_ptr<VuBody>> vus_;
 };

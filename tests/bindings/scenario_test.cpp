@@ -14,16 +14,6 @@ using engine::schedule::Executor;
 
 class ScenarioVuTest : public RuntimeTest {
  protected:
-  void TearDown() override {
-    if (server_ != nullptr) {
-      bool closed = false;
-      server_->close([&closed] { closed = true; });
-      EXPECT_TRUE(luaload::test::run_until(&loop_, [&] { return closed; }));
-      server_.reset();
-    }
-    RuntimeTest::TearDown();
-  }
-
   VuBody& vu_for(uint64_t id, const std::string& exec) {
     std::string error;
     auto body = runtime_->create_vu_for(id, exec, &error);
@@ -51,8 +41,6 @@ class ScenarioVuTest : public RuntimeTest {
     EXPECT_TRUE(luaload::test::run_until(&loop_, [&] { return outcome.has_value(); }));
     return outcome.value_or(IterationOutcome::Interrupted);
   }
-
-  std::unique_ptr<MisbehavingServer> server_;
 };
 
 TEST_F(ScenarioVuTest, AnIterationCallsTheScenarioExecFunctionWithTheScenarioTagsAndEnv) {

@@ -25,12 +25,6 @@ class StreamTest : public RuntimeTest {
   static void SetUpTestSuite() { std::signal(SIGPIPE, SIG_IGN); }
 
   void TearDown() override {
-    if (server_ != nullptr) {
-      bool closed = false;
-      server_->close([&closed] { closed = true; });
-      EXPECT_TRUE(luaload::test::run_until(&loop_, [&] { return closed; }));
-      server_.reset();
-    }
     RuntimeTest::TearDown();
     if (target_ != nullptr) {
       EXPECT_TRUE(target_->stop());
@@ -64,7 +58,6 @@ class StreamTest : public RuntimeTest {
   }
 
   std::unique_ptr<engine::target::TargetServer> target_;
-  std::unique_ptr<MisbehavingServer> server_;
 };
 
 TEST_F(StreamTest, SseReaderYieldsEveryEventOfTheTargetStream) {
