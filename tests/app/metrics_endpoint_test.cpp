@@ -1,40 +1,17 @@
 // SPDX-License-Identifier: MIT
 #include "app/metrics_endpoint.hpp"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <thread>
 
+#include "support/blocking_http.hpp"
 #include "support/loop_fixture.hpp"
 
 namespace luaload::app {
 namespace {
-
-// A blocking client on its own thread: sends `request`, reads until the server closes, returns what it read.
-std::string exchange(int port, const std::string& request) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  std::string out;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 class MetricsEndpointTest : public test::LoopFixture {
  protected:
@@ -48,7 +25,7 @@ class MetricsEndpointTest : public test::LoopFixture {
     std::atomic<bool> done{false};
     std::string response;
     std::thread client([&] {
-      response = exchange(endpoint_.port(), text);
+      response = test::blocking_exchange(endpoint_.port(), text);
       done = true;
     });
     uv_timer_init(&loop_, &wake_);

@@ -1,11 +1,5 @@
 // SPDX-License-Identifier: MIT
 // The shared test fixtures themselves: temporary directories, child processes and the nginx server.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
-
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "support/blocking_http.hpp"
 #include "support/files.hpp"
 #include "support/nginx_fixture.hpp"
 #include "support/process.hpp"
@@ -31,31 +26,16 @@ struct RawResponse {
   std::string body;
 };
 
-// A deliberately naive HTTP/1.1 client (blocking socket, Connection: close, 5 s receive timeout) so the fixture
-// is checked independently of luaload's own client.
-RawResponse blocking_get(uint16_t port, const std::string& path) {
+// GET through the naive support client, split into status, head and body; status 0 when the answer is not HTTP/1.1.
+RawResponse parsed_get(uint16_t port, const std::string& path) {
   RawResponse response;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  timeval timeout{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
-    std::string raw;
-    char buffer[16384];
-    for (ssize_t n; (n = ::recv(fd, buffer, sizeof(buffer), 0)) > 0;) raw.append(buffer, static_cast<size_t>(n));
-    const size_t end = raw.find("\r\n\r\n");
-    if (raw.rfind("HTTP/1.1 ", 0) == 0 && end != std::string::npos) {
-      response.status = std::stoi(raw.substr(9, 3));
-      response.head = raw.substr(0, end);
-      response.body = raw.substr(end + 4);
-    }
+  const std::string raw = blocking_get(port, path);
+  const size_t end = raw.find("\r\n\r\n");
+  if (raw.rfind("HTTP/1.1 ", 0) == 0 && end != std::string::npos) {
+    response.status = std::stoi(raw.substr(9, 3));
+    response.head = raw.substr(0, end);
+    response.body = raw.substr(end + 4);
   }
-  ::close(fd);
   return response;
 }
 
@@ -102,10 +82,10 @@ TEST(FilesTest, ReadJsonFileOfInvalidOrMissingJsonIsDiscarded) {
 }
 
 TEST(ServerThreadTest, AnswersOnItsOwnThreadWhileTheTestThreadBlocks) {
-  // close_after, because blocking_get reads until the connection closes.
+  // close_after, because parsed_get reads until the connection closes.
   ServerThread server({Reply{Reply::Action::Respond, http_response(200, "ok"), true}});
   server.start();
-  const RawResponse response = blocking_get(server.server().port(), "/");
+  const RawResponse response = parsed_get(server.server().port(), "/");
   server.stop();
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "ok");
@@ -186,26 +166,26 @@ TEST(BackgroundProcessTest, StopEndsTheChildWithTheFirstSignalWithinTheGracePeri
 using NginxServerTest = NginxTest;
 
 TEST_F(NginxServerTest, ServesTheIndexPageAtRoot) {
-  const RawResponse r = blocking_get(nginx().http_port(), "/");
+  const RawResponse r = parsed_get(nginx().http_port(), "/");
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, NginxServer::kIndexBody);
 }
 
 TEST_F(NginxServerTest, AnswersTheRequestedStatusCode) {
-  EXPECT_EQ(blocking_get(nginx().http_port(), "/status/503").status, 503);
-  EXPECT_EQ(blocking_get(nginx().http_port(), "/status/201").body, "status 201\n");
-  EXPECT_EQ(blocking_get(nginx().http_port(), "/status/204").body, "");
+  EXPECT_EQ(parsed_get(nginx().http_port(), "/status/503").status, 503);
+  EXPECT_EQ(parsed_get(nginx().http_port(), "/status/201").body, "status 201\n");
+  EXPECT_EQ(parsed_get(nginx().http_port(), "/status/204").body, "");
 }
 
 TEST_F(NginxServerTest, ServesOneMebibyteAtBig) {
-  const RawResponse r = blocking_get(nginx().http_port(), "/big");
+  const RawResponse r = parsed_get(nginx().http_port(), "/big");
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.head.find("Content-Length: 1048576"), std::string::npos);
   EXPECT_EQ(r.body, std::string(NginxServer::kBigSize, 'x'));
 }
 
 TEST_F(NginxServerTest, ServesJsonWithItsContentType) {
-  const RawResponse r = blocking_get(nginx().http_port(), "/json");
+  const RawResponse r = parsed_get(nginx().http_port(), "/json");
   EXPECT_EQ(r.status, 200);
   EXPECT_NE(r.head.find("Content-Type: application/json"), std::string::npos);
   EXPECT_EQ(r.body, NginxServer::kJsonBody);

@@ -98,7 +98,7 @@ TEST_F(OutputsTest, PrometheusMetricsCanBeScrapedDuringARun) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     std::smatch match;
     const std::string text = read_text(log);
-    if (std::regex_search(text, match, port_line)) scraped = http_get(std::stoi(match[1]), "/metrics");
+    if (std::regex_search(text, match, port_line)) scraped = blocking_get(std::stoi(match[1]), "/metrics");
   }
   run.stop(SIGINT, std::chrono::milliseconds(10'000));
   EXPECT_EQ(scraped.rfind("HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4", 0), 0u) << scraped;

@@ -62,7 +62,7 @@ TEST_F(OutputsTest, ARealPrometheusScrapesTheMetricsEndpoint) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
   while (std::chrono::steady_clock::now() < deadline && answer.find("\"result\":[{") == std::string::npos) {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
-    answer = http_get(web_port, query);
+    answer = blocking_get(web_port, query);
   }
   prometheus.stop(SIGTERM, std::chrono::milliseconds(5000));
   run.stop(SIGINT, std::chrono::milliseconds(10'000));
