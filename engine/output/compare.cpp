@@ -8,6 +8,7 @@
 
 #include "engine/metrics/format.hpp"
 #include "engine/output/trend_stats.hpp"
+#include "engine/output/utf8.hpp"
 
 namespace luaload::engine::output {
 namespace {
@@ -234,32 +235,23 @@ std::string delta_text(const CompareRow& row) {
   return signed_text((row.current / row.baseline - 1) * 100, "%");
 }
 
-// Pads to `width` characters, counting UTF-8 code points ("µs" is one character, two bytes).
-std::string padded(const std::string& text, size_t width, bool right) {
-  size_t length = 0;
-  for (char c : text) length += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  if (length >= width) return text;
-  const std::string fill(width - length, ' ');
-  return right ? fill + text : text + fill;
-}
-
 }  // namespace
 
 std::string format_comparison(const Comparison& comparison) {
   size_t name_width = 24;
   for (const CompareRow& row : comparison.rows) name_width = std::min<size_t>(60, std::max(name_width, row.scope.size() + 8));
-  std::string out = padded("metric", name_width, false) + padded("baseline", 14, true) + padded("current", 14, true) +
-                    padded("delta", 11, true) + "  " + padded("limit", 13, false) + "result\n";
+  std::string out = pad_to_width("metric", name_width, false) + pad_to_width("baseline", 14, true) + pad_to_width("current", 14, true) +
+                    pad_to_width("delta", 11, true) + "  " + pad_to_width("limit", 13, false) + "result\n";
   std::string scope = "\x01";  // no scope yet
   for (const CompareRow& row : comparison.rows) {
     if (row.scope != scope) {
       scope = row.scope;
       out += scope.empty() ? "all requests\n" : "name=" + scope + "\n";
     }
-    std::string line = padded("  " + row.metric, name_width, false) +
-                       padded(value_text(row.metric, row.baseline), 14, true) +
-                       padded(value_text(row.metric, row.current), 14, true) + padded(delta_text(row), 11, true);
-    if (!row.limit.empty()) line += "  " + padded(row.limit, 13, false) + (row.regression ? "REGRESSION" : "ok");
+    std::string line = pad_to_width("  " + row.metric, name_width, false) +
+                       pad_to_width(value_text(row.metric, row.baseline), 14, true) +
+                       pad_to_width(value_text(row.metric, row.current), 14, true) + pad_to_width(delta_text(row), 11, true);
+    if (!row.limit.empty()) line += "  " + pad_to_width(row.limit, 13, false) + (row.regression ? "REGRESSION" : "ok");
     out += line + "\n";
   }
   for (const std::string& note : comparison.notes) out += "note: " + note + "\n";

@@ -12,6 +12,7 @@
 #include "engine/output/summary_json.hpp"
 #include "engine/output/summary_reader.hpp"
 #include "engine/output/svg_chart.hpp"
+#include "engine/output/utf8.hpp"
 
 namespace luaload::engine::output {
 namespace {
@@ -47,13 +48,6 @@ std::string change_text(std::optional<double> previous, std::optional<double> cu
     std::snprintf(buf, sizeof buf, "%+.2f%%", (*current / *previous - 1) * 100);
   }
   return buf;
-}
-
-// Characters, not bytes: "µs" is one column wide.
-size_t display_width(const std::string& text) {
-  size_t n = 0;
-  for (char c : text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  return n;
 }
 
 std::string run_label(const HistoryRun& run) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/metrics/format.hpp"
+#include "engine/output/utf8.hpp"
 
 namespace luaload::engine::output {
 namespace {
@@ -32,11 +33,6 @@ struct Style {
   std::string dim(const std::string& t) const { return wrap(t, "2"); }
   std::string heading(const std::string& t) const { return wrap(t, "1"); }
 };
-
-std::string pad(const std::string& text, size_t width) {
-  const size_t w = display_width(text);
-  return w >= width ? text : text + std::string(width - w, ' ');
-}
 
 std::string rstrip(std::string s) {
   while (!s.empty() && s.back() == ' ') s.pop_back();
@@ -127,7 +123,7 @@ std::string render_rows(const std::vector<Row>& rows, const Style& style) {
     std::string cells;
     for (size_t i = 0; i < row.columns.size(); ++i) {
       const bool last = i + 1 == row.columns.size();
-      cells += style.value(last ? row.columns[i] : pad(row.columns[i], widths[row.trend][i])) + (last ? "" : " ");
+      cells += style.value(last ? row.columns[i] : pad_to_width(row.columns[i], widths[row.trend][i])) + (last ? "" : " ");
     }
     out += rstrip(line + cells) + "\n";
   }
@@ -179,11 +175,6 @@ std::string render_checks(const metrics::Store& store, const Style& style) {
 bool color_allowed(bool requested) {
   const char* no_color = std::getenv("NO_COLOR");
   return requested && (no_color == nullptr || no_color[0] == '\0');
-}
-
-size_t display_width(const std::string& text) {
-  return static_cast<size_t>(
-      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 std::string submetric_label(const metrics::Tags& filter) {

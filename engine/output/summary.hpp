@@ -28,9 +28,6 @@ bool color_allowed(bool requested);
 std::string render_summary(const metrics::Store& store, const std::vector<metrics::ThresholdResult>& thresholds,
                            double elapsed_s, const SummaryOptions& options);
 
-// Display width of UTF-8 text in terminal columns (one per code point; enough for the symbols we print).
-size_t display_width(const std::string& text);
-
 // "{ method:GET, name:login }", how k6 labels a sub-metric.
 std::string submetric_label(const metrics::Tags& filter);
 

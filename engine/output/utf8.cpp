@@ -57,4 +57,17 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
+size_t display_width(std::string_view text) {
+  size_t n = 0;
+  for (char c : text) n += !is_continuation(static_cast<unsigned char>(c));
+  return n;
+}
+
+std::string pad_to_width(std::string_view text, size_t width, bool right) {
+  const size_t w = display_width(text);
+  if (w >= width) return std::string(text);
+  const std::string fill(width - w, ' ');
+  return right ? fill + std::string(text) : std::string(text) + fill;
+}
+
 }  // namespace luaload::engine::output

@@ -5,9 +5,9 @@
 #include <string>
 #include <string_view>
 
-// The one UTF-8 validator of the output writers. Tag values, check names and script paths can hold any bytes, but
-// JSON, NDJSON and XML files must be valid UTF-8, so every writer asks this rule which bytes it may copy. Pure
-// functions: any thread.
+// UTF-8 text helpers of the output writers: the one validator (tag values, check names and script paths can hold any
+// bytes, but JSON, NDJSON and XML files must be valid UTF-8, so every writer asks this rule which bytes it may copy)
+// and column widths for the terminal tables. Pure functions: any thread.
 namespace luaload::engine::output {
 
 // U+FFFD REPLACEMENT CHARACTER, what the writers put in place of each byte that is not valid UTF-8.
@@ -22,5 +22,13 @@ size_t utf8_sequence_length(std::string_view text, size_t i);
 // `text` with each byte that does not belong to a well-formed sequence replaced by U+FFFD (one per byte, so a
 // truncated three-byte sequence becomes two or three replacement characters). Valid input comes back unchanged.
 std::string sanitize_utf8(std::string_view text);
+
+// Width of UTF-8 `text` in terminal columns: one per code point (continuation bytes do not count), which is right
+// for the symbols the text outputs print (µ, ✓, ✗); East Asian wide characters would count one.
+size_t display_width(std::string_view text);
+
+// `text` padded with spaces to `width` columns (display_width), after it or, with `right`, before it (right-aligned);
+// unchanged when it is already that wide or wider.
+std::string pad_to_width(std::string_view text, size_t width, bool right = false);
 
 }  // namespace luaload::engine::output

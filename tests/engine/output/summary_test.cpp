@@ -100,11 +100,6 @@ TEST(Summary, ColorAllowedHonoursNoColor) {
   EXPECT_FALSE(color_allowed(false));
 }
 
-TEST(Summary, DisplayWidthCountsCodePoints) {
-  EXPECT_EQ(display_width("\u2713 3"), 3u);
-  EXPECT_EQ(display_width("512.5\u00b5s"), 7u);
-}
-
 TEST(Summary, LabelsSubMetricsLikeK6) {
   EXPECT_EQ(submetric_label({{"method", "GET"}, {"name", "login"}}), "{ method:GET, name:login }");
 }

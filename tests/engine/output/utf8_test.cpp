@@ -100,5 +100,24 @@ TEST(Utf8, SanitizeKeepsAValidSequenceThatFollowsAnInvalidByte) {
 
 TEST(Utf8, SanitizeOfEmptyTextIsEmpty) { EXPECT_EQ(sanitize_utf8(""), ""); }
 
+TEST(Utf8, DisplayWidthCountsCodePointsNotBytes) {
+  EXPECT_EQ(display_width("\u2713 3"), 3u);
+  EXPECT_EQ(display_width("512.5\u00b5s"), 7u);
+  EXPECT_EQ(display_width(""), 0u);
+}
+
+TEST(Utf8, PadToWidthAddsSpacesAfterTheTextByColumns) {
+  EXPECT_EQ(pad_to_width("\u00b5s", 4), "\u00b5s  ");
+}
+
+TEST(Utf8, PadToWidthRightAlignsWhenAsked) {
+  EXPECT_EQ(pad_to_width("12", 5, true), "   12");
+}
+
+TEST(Utf8, PadToWidthLeavesTextThatIsAlreadyAsWideUnchanged) {
+  EXPECT_EQ(pad_to_width("metric", 6), "metric");
+  EXPECT_EQ(pad_to_width("metric", 3, true), "metric");
+}
+
 }  // namespace
 }  // namespace luaload::engine::output
