@@ -96,16 +96,21 @@ Cert make_cert(EVP_PKEY* key, const CertSpec& spec, X509* issuer, EVP_PKEY* issu
   return cert;
 }
 
+// What was written to the memory BIO `bio`, which is freed.
+std::string take_bio_text(BIO* bio) {
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string text(data, static_cast<size_t>(size));
+  BIO_free(bio);
+  return text;
+}
+
 std::string cert_pem(X509* cert) {
   BIO* bio = BIO_new(BIO_s_mem());
   if (bio == nullptr || PEM_write_bio_X509(bio, cert) != 1) {
     die("PEM_write_bio_X509");
   }
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(size));
-  BIO_free(bio);
-  return pem;
+  return take_bio_text(bio);
 }
 
 std::string key_pem(EVP_PKEY* key) {
@@ -113,11 +118,7 @@ std::string key_pem(EVP_PKEY* key) {
   if (bio == nullptr || PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     die("PEM_write_bio_PrivateKey");
   }
-  char* data = nullptr;
-  const long size = BIO_get_mem_data(bio, &data);
-  std::string pem(data, static_cast<size_t>(size));
-  BIO_free(bio);
-  return pem;
+  return take_bio_text(bio);
 }
 
 class Generated {
