@@ -3,15 +3,14 @@
 
 // A deliberately simple blocking HTTP/1.1 client for the target server tests: it is independent of engine/http so
 // that the server is checked against a second, obvious implementation. Every read has a 5 s timeout.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
 #include <map>
 #include <string>
+
+#include "support/blocking_http.hpp"
 
 namespace luaload::test {
 
@@ -27,17 +26,8 @@ struct HttpResponse {
 
 class BlockingClient {
  public:
-  explicit BlockingClient(int port, int timeout_ms = 5000) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
-  }
+  explicit BlockingClient(int port, int timeout_ms = 5000)
+      : fd_(connect_loopback(static_cast<uint16_t>(port), timeout_ms)), connected_(fd_ >= 0) {}
   ~BlockingClient() {
     if (fd_ >= 0) ::close(fd_);
   }

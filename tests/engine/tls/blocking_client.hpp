@@ -5,8 +5,6 @@
 // the TLS test server. Every receive is bounded by a 5 s socket timeout, so a stuck peer fails the test instead of
 // hanging it.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include <string>
 
 #include "engine/tls/client_session.hpp"
+#include "support/blocking_http.hpp"
 
 namespace luaload::engine::tls::testing {
 
@@ -22,19 +21,15 @@ class BlockingTlsClient {
   using Status = ClientSession::Status;
 
   BlockingTlsClient(ClientContext& context, uint16_t port, const std::string& server_name = "localhost")
-      : session_(context, server_name, server_name + ":" + std::to_string(port)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    timeval timeout{5, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+      : session_(context, server_name, server_name + ":" + std::to_string(port)),
+        fd_(luaload::test::connect_loopback(port)) {}
+  ~BlockingTlsClient() {
+    if (fd_ >= 0) ::close(fd_);
   }
-  ~BlockingTlsClient() { ::close(fd_); }
+  BlockingTlsClient(const BlockingTlsClient&) = delete;
+  BlockingTlsClient& operator=(const BlockingTlsClient&) = delete;
 
-  bool connected() const { return connected_; }
+  bool connected() const { return fd_ >= 0; }
   ClientSession& session() { return session_; }
 
   // Ok, Failed, or WantRead if the server went quiet or closed mid-handshake.
@@ -89,7 +84,6 @@ class BlockingTlsClient {
 
   ClientSession session_;
   int fd_ = -1;
-  bool connected_ = false;
 };
 
 }  // namespace luaload::engine::tls::testing
