@@ -60,6 +60,15 @@ double ms_between(int64_t from_ns, int64_t to_ns) {
 // Another address may answer where this one did not; a cancelled attempt means the connection is closing anyway.
 bool worth_next_address(int status) { return status != UV_ECANCELED; }
 
+// Go's rule for dialling several addresses under one deadline: each attempt gets an equal share of the time left,
+// but at least 2 s (or all of it when less is left), so one silent address cannot use up the whole request timeout.
+uint64_t attempt_budget_ms(int64_t left_ns, size_t addresses_left) {
+  constexpr int64_t kSaneMinimumNs = 2'000'000'000;
+  int64_t share = left_ns / static_cast<int64_t>(addresses_left);
+  if (share < kSaneMinimumNs) share = std::min(left_ns, kSaneMinimumNs);
+  return static_cast<uint64_t>((share + 999'999) / 1'000'000);
+}
+
 }  // namespace
 
 Connection::Connection(const ClientEnvironment& env, ConnectionOwner* owner, const Url& origin_url)
@@ -142,13 +151,34 @@ void Connection::connect_next() {
   }
   connect_start_ns_ = core::mono_now_ns();
   job_.record->timing.blocked_ms = ms_between(job_.start_ns, connect_start_ns_);
+  arm_attempt_timer();
   int rc = uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&address), Cb::on_connect);
   if (rc != 0) on_dial_failed(rc);
+}
+
+// With addresses left to try and a request deadline, the timer first bounds this attempt; the request deadline is
+// restored for the last attempt and once connected. A single address never gets here with attempt_timer_ set.
+void Connection::arm_attempt_timer() {
+  const size_t left = addresses_->size() - next_address_ + 1;
+  const int64_t left_ns = job_.deadline_ns - connect_start_ns_;
+  if (left > 1 && job_.deadline_ns != 0 && job_.idle_timeout_ms == 0 && left_ns > 0) {
+    const uint64_t budget_ms = attempt_budget_ms(left_ns, left);
+    if (budget_ms * 1'000'000 < static_cast<uint64_t>(left_ns)) {
+      attempt_timer_ = true;
+      uv_timer_start(&timer_, Cb::on_timer, budget_ms, 0);
+      return;
+    }
+  }
+  if (attempt_timer_) {
+    attempt_timer_ = false;
+    arm_timer();
+  }
 }
 
 // A socket whose connect failed cannot be reused (and the next address may be of the other family): the handle is
 // closed and re-initialised in its close callback before the next attempt.
 void Connection::on_dial_failed(int status) {
+  if (tcp_recycling_) return;  // the attempt timer fired while the previous socket was still closing
   if (next_address_ >= addresses_->size() || !worth_next_address(status)) {
     std::string message = dial_message(status);
     if (addresses_->size() > 1) message += " (all " + std::to_string(addresses_->size()) + " addresses failed)";
@@ -178,7 +208,7 @@ std::string Connection::dial_message(int status) const {
 }
 
 void Connection::on_connected(int status) {
-  if (state_ == State::Closing) return;  // the close cancelled the attempt
+  if (state_ == State::Closing || tcp_recycling_) return;  // the close cancelled the attempt
   if (status != 0) {
     on_dial_failed(status);
     return;
@@ -187,6 +217,10 @@ void Connection::on_connected(int status) {
   job_.record->timing.connecting_ms = ms_between(connect_start_ns_, now);
   if (next_address_ > 1) env_.dns->prefer(host_, (*addresses_)[next_address_ - 1]);
   addresses_.reset();
+  if (attempt_timer_) {
+    attempt_timer_ = false;
+    arm_timer();
+  }
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
   if (https_) {
@@ -351,6 +385,10 @@ void Connection::on_response_complete() {
 }
 
 void Connection::on_timeout() {
+  if (attempt_timer_ && state_ == State::Connecting) {
+    on_dial_failed(UV_ETIMEDOUT);  // this address took its share of the deadline: on to the next
+    return;
+  }
   if (job_.idle_timeout_ms > 0) {
     fail(ErrorCode::RequestTimeout, "idle timeout: no data for " + std::to_string(job_.idle_timeout_ms) + " ms");
     return;

@@ -57,7 +57,9 @@ class ConnectionOwner {
 // One HTTP/1.1 connection (TCP, optionally TLS) to one origin: resolves, connects, handshakes, writes requests,
 // parses responses, keeps reading while idle so a server-side close is noticed at once. Connecting tries the
 // resolved addresses in order: when one fails (refused, unreachable, timed out by the kernel) the socket is closed
-// and the next is dialled; the job fails with the last dial error only once every address failed.
+// and the next is dialled; the job fails with the last dial error only once every address failed. Under a request
+// deadline, an attempt with addresses still left after it gets only a share of the time left (Go's rule: equal
+// shares, at least 2 s), so a silent address cannot use up the whole request timeout.
 //
 // States: Fresh -> Resolving -> Connecting -> Handshaking (https) -> Active <-> Idle; any -> Closing -> Closed.
 // Threading: loop thread only. Owned by the Client; deleted by it from on_connection_closed.
@@ -95,6 +97,7 @@ class Connection final : private ResponseParser::Listener {
   void resolve();
   void on_resolved(const net::DnsAnswer& answer);
   void connect_next();
+  void arm_attempt_timer();
   void on_dial_failed(int status);
   void on_tcp_recycled();
   void on_connected(int status);
@@ -147,6 +150,7 @@ class Connection final : private ResponseParser::Listener {
   std::shared_ptr<const net::AddressList> addresses_;
   size_t next_address_ = 0;
   bool tcp_recycling_ = false;  // tcp_ is closing after a failed attempt and will be re-initialised for the next
+  bool attempt_timer_ = false;  // timer_ bounds the current connect attempt rather than the request
   int64_t connect_start_ns_ = 0, tls_start_ns_ = 0, write_start_ns_ = 0, write_done_ns_ = 0, first_byte_ns_ = 0;
 
   uv_tcp_t tcp_{};

@@ -2,6 +2,7 @@
 // Which addresses a request dials: IPv6 literals, names with several addresses (injected with DnsCache::pin), the
 // fallback past addresses that refuse, and the error once all of them failed.
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "client_fixture.hpp"
+#include "engine/core/clock.hpp"
 #include "engine/http/client.hpp"
 
 namespace luaload::engine::http {
@@ -48,6 +50,46 @@ class RefusingPort {
  private:
   int fd_ = -1;
   uint16_t port_ = 0;
+};
+
+// A listener on `host` whose accept queue is full and never drained: the kernel drops further SYNs, so a connect
+// to it neither succeeds nor fails (a silent address), all on loopback. silent() is false where that did not work.
+class SilentListener {
+ public:
+  explicit SilentListener(const std::string& host = "127.0.0.1", uint16_t port = 0) {
+    listener_ = open_fd(::socket(AF_INET, SOCK_STREAM, 0));
+    sockaddr_storage addr = ip(host, port);
+    socklen_t len = sizeof(sockaddr_in);
+    if (::bind(listener_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || ::listen(listener_, 0) != 0) return;
+    ::getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    for (int i = 0; i < 8 && !silent_; ++i) silent_ = !connects(addr);
+  }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  ~SilentListener() {
+    for (int fd : fds_) ::close(fd);
+  }
+  bool silent() const { return silent_; }
+  uint16_t port() const { return port_; }
+
+ private:
+  int open_fd(int fd) {
+    if (fd >= 0) fds_.push_back(fd);
+    return fd;
+  }
+  // Starts a non-blocking connect and waits up to 200 ms for it to complete.
+  bool connects(const sockaddr_storage& addr) {
+    int fd = open_fd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof(sockaddr_in)) == 0) return true;
+    pollfd p{fd, POLLOUT, 0};
+    return ::poll(&p, 1, 200) != 0;
+  }
+
+  std::vector<int> fds_;
+  int listener_ = -1;
+  uint16_t port_ = 0;
+  bool silent_ = false;
 };
 
 class ClientAddressTest : public ClientFixture {
@@ -119,6 +161,44 @@ TEST_F(ClientAddressTest, AddressRejectedAtOnceFallsBackToTheNext) {
   Response response = get(url_for("multi.test", srv.port()));
   EXPECT_EQ(response.final.status, 200) << response.final.error;
   EXPECT_EQ(srv.accepts(), 1u);
+}
+
+// The first address never answers: with a 3 s request timeout and two addresses, it gets 2 s (Go's minimum share)
+// and the second address serves the request within the timeout.
+TEST_F(ClientAddressTest, SilentAddressGetsOnlyItsShareOfTheTimeoutBeforeTheNextIsTried) {
+  SilentListener silent;
+  if (!silent.silent()) GTEST_SKIP() << "a full accept queue does not drop connects on this machine";
+  servers_.push_back(std::make_unique<test::MisbehavingServer>(
+      &loop_, std::vector<test::Reply>{{.bytes = http_response(200, "ok")}}, "127.0.0.2", silent.port()));
+  if (!servers_.back()->listening()) GTEST_SKIP() << "127.0.0.2 is not a loopback address on this machine";
+  dns_.pin("two.test", {ip("127.0.0.1"), ip("127.0.0.2")});
+  Request request;
+  request.url = url_for("two.test", silent.port());
+  request.timeout_s = 3;
+  Response response = fetch(std::move(request));
+  EXPECT_EQ(response.final.status, 200) << response.final.error;
+  EXPECT_GE(response.final.timing.blocked_ms, 1990.0);
+  EXPECT_LT(response.final.timing.blocked_ms, 2900.0);
+  EXPECT_LT(response.final.timing.connecting_ms, 900.0);
+}
+
+// The last attempt runs under the request deadline again: two silent addresses and a 2.5 s timeout end in a
+// request timeout after 2.5 s (2 s for the first attempt, the rest for the second), not after 4 s.
+TEST_F(ClientAddressTest, EveryAddressSilentEndsInTheRequestTimeout) {
+  SilentListener first;
+  if (!first.silent()) GTEST_SKIP() << "a full accept queue does not drop connects on this machine";
+  SilentListener second("127.0.0.2", first.port());
+  if (!second.silent()) GTEST_SKIP() << "127.0.0.2 is not a loopback address on this machine";
+  dns_.pin("two.test", {ip("127.0.0.1"), ip("127.0.0.2")});
+  Request request;
+  request.url = url_for("two.test", first.port());
+  request.timeout_s = 2.5;
+  const int64_t start = core::mono_now_ns();
+  Response response = fetch(std::move(request));
+  const double elapsed_ms = static_cast<double>(core::mono_now_ns() - start) / 1e6;
+  EXPECT_EQ(response.final.error_code, ErrorCode::RequestTimeout) << response.final.error;
+  EXPECT_GE(elapsed_ms, 2490.0);
+  EXPECT_LT(elapsed_ms, 3500.0);
 }
 
 TEST_F(ClientAddressTest, AddressThatAnsweredIsDialledFirstByTheNextConnection) {
