@@ -61,7 +61,8 @@ class ConnectionOwner {
 // deadline, an attempt with addresses still left after it gets only a share of the time left (Go's rule: equal
 // shares, at least 2 s), so a silent address cannot use up the whole request timeout.
 //
-// States: Fresh -> Resolving -> Connecting -> Handshaking (https) -> Active <-> Idle; any -> Closing -> Closed.
+// States: Fresh -> Resolving -> Connecting (one attempt per address until one connects) -> Handshaking (https) ->
+// Active <-> Idle; any -> Closing -> Closed.
 // Threading: loop thread only. Owned by the Client; deleted by it from on_connection_closed.
 class Connection final : private ResponseParser::Listener {
  public:
