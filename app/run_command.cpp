@@ -248,6 +248,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   int64_t most_vus = 0;
   for (const auto& scenario : config.scenarios) most_vus += engine::schedule::scenario_max_vus(scenario);
   if (!check_limits_and_thresholds(config, most_vus, facts.metrics, &error)) return config_error(error);
+  config.known_metrics = std::move(facts.metrics);
   config.threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(config.threads, most_vus)));
   return kExitOk;
 }

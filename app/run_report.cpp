@@ -34,6 +34,9 @@ std::map<std::string, std::vector<std::string>> thresholds_by_metric(const engin
 RunReport::RunReport(const TestRunConfig& config) : config_(config) {
   std::string error;
   thresholds_ = metrics::ThresholdSet::parse(config.options.thresholds, &error);
+  metrics::Delta known;
+  known.definitions = config.known_metrics;
+  store_.merge(known);
   tty_ = isatty(STDERR_FILENO) != 0;
   sinks_ = make_output_sinks(config.outs, config.junit, thresholds_by_metric(config.options));
 }
@@ -192,7 +195,7 @@ const std::vector<metrics::ThresholdResult>& RunReport::evaluate_final(double el
       std::fprintf(stderr, "luaload: %s\n", error.c_str());
       *passed = false;
     } else {
-      thresholds_->evaluate(store_, elapsed);
+      thresholds_->evaluate(store_, elapsed, metrics::EvaluationTime::End);
       *passed = thresholds_->all_passed();
     }
   }

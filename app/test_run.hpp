@@ -35,6 +35,9 @@ struct TestRunConfig {
   std::string junit;          // --junit FILE
   std::string metrics_addr;   // --metrics-addr IP:PORT
   ResultFiles result_files;  // --report, --baseline, --save-baseline, --history
+  // Every metric defined before the run (builtins, the init code's custom metrics, the lazily defined stream_*):
+  // known to the results from the start, so a threshold on one that never gets a sample is judged, not unknown.
+  std::vector<engine::metrics::MetricDef> known_metrics;
 };
 
 // One `luaload run`, on the main thread: starts the workers, initialises the VUs, runs setup, the scenario and

@@ -107,7 +107,8 @@ bool ThresholdSet::validate(const Store& store, std::string* error) const {
   return true;
 }
 
-ThresholdResult ThresholdSet::evaluate_one(const Threshold& t, const Store& store, double elapsed_s) const {
+ThresholdResult ThresholdSet::evaluate_one(const Threshold& t, const Store& store, double elapsed_s,
+                                           EvaluationTime when) const {
   ThresholdResult r;
   r.selector = trimmed(t.spec.selector);
   r.expression = trimmed(t.spec.expression);
@@ -123,6 +124,10 @@ ThresholdResult ThresholdSet::evaluate_one(const Threshold& t, const Store& stor
   if (sink->empty()) {
     r.no_data = true;
     r.text = t.expression.aggregation_text + "=no data";
+    if (when == EvaluationTime::During || def->type == MetricType::Rate) return r;
+    // At the end k6 judges an empty Counter, Gauge or Trend by zero values (its sinks start at 0).
+    r.passed = compare(0, t.expression.op, t.expression.bound);
+    r.text = describe(t.expression, *def, 0) + " (no data)";
     return r;
   }
   r.observed = observe(t.expression, *sink, elapsed_s);
@@ -131,9 +136,10 @@ ThresholdResult ThresholdSet::evaluate_one(const Threshold& t, const Store& stor
   return r;
 }
 
-const std::vector<ThresholdResult>& ThresholdSet::evaluate(const Store& store, double elapsed_s) {
+const std::vector<ThresholdResult>& ThresholdSet::evaluate(const Store& store, double elapsed_s,
+                                                           EvaluationTime when) {
   results_.clear();
-  for (const Threshold& t : thresholds_) results_.push_back(evaluate_one(t, store, elapsed_s));
+  for (const Threshold& t : thresholds_) results_.push_back(evaluate_one(t, store, elapsed_s, when));
   return results_;
 }
 

@@ -46,13 +46,20 @@ std::string format_percentile(double p);
 std::optional<Selector> parse_selector(std::string_view text, std::string* error);
 std::optional<Expression> parse_expression(std::string_view text, std::string* error);
 
+// When a threshold is evaluated, which decides what a (sub-)metric without samples yields, as in k6 (metrics/engine
+// evaluateThresholds, metrics/thresholds.go Run):
+// - During the run an empty (sub-)metric is skipped: it passes, says "no data" and never triggers an abort.
+// - At the End it is judged like any other, with every aggregation of a Counter, Gauge or Trend taken as 0 (so
+//   `count>0` fails and `p(95)<500` passes); a Rate has no rate without samples, so its thresholds pass.
+enum class EvaluationTime { During, End };
+
 struct ThresholdResult {
   std::string selector;    // as configured, trimmed
   std::string expression;  // as configured, trimmed
   bool passed = true;
-  bool no_data = false;    // the (sub-)metric had no samples: passed, observed 0
+  bool no_data = false;    // the (sub-)metric had no samples (see EvaluationTime for what then counts)
   double observed = 0;
-  std::string text;        // "p(95)=102.47ms", "rate=12.34%", "count=50", "p(95)=no data"
+  std::string text;        // "p(95)=102.47ms", "rate=12.34%", "count=50", "p(95)=no data", "count=0 (no data)"
   bool abort_on_fail = false;
 };
 
@@ -62,9 +69,7 @@ struct ThresholdResult {
 // after the workers' init deltas were merged (unknown metric or wrong aggregation for its kind: also 104) ->
 // evaluate() periodically and at the end -> should_abort() after each periodic evaluation.
 //
-// No data: a threshold whose (sub-)metric has no samples passes, observes 0 and says "no data" in its text (k6
-// skips empty sinks while running; we apply that at the end too, so a scenario that never hit a tagged request
-// does not fail the test), and it never triggers an abort.
+// No data: see EvaluationTime. Validation needs the metric to be known (defined), not to have samples.
 class ThresholdSet {
  public:
   static std::optional<ThresholdSet> parse(const std::vector<ThresholdSpec>& specs, std::string* error);
@@ -74,7 +79,8 @@ class ThresholdSet {
 
   // Computes every threshold from the store; elapsed_s (test time so far) gives counters their per-second rate.
   // Results keep the configuration order and are remembered for should_abort().
-  const std::vector<ThresholdResult>& evaluate(const Store& store, double elapsed_s);
+  const std::vector<ThresholdResult>& evaluate(const Store& store, double elapsed_s,
+                                               EvaluationTime when = EvaluationTime::During);
   const std::vector<ThresholdResult>& last_results() const { return results_; }
 
   // True when, in the last evaluation, a threshold with abortOnFail failed and its delayAbortEval has passed by
@@ -92,7 +98,7 @@ class ThresholdSet {
     Selector selector;
     Expression expression;
   };
-  ThresholdResult evaluate_one(const Threshold& t, const Store& store, double elapsed_s) const;
+  ThresholdResult evaluate_one(const Threshold& t, const Store& store, double elapsed_s, EvaluationTime when) const;
 
   std::vector<Threshold> thresholds_;
   std::vector<ThresholdResult> results_;

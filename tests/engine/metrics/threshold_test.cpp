@@ -76,6 +76,45 @@ TEST(ThresholdSet, PassesWithNoDataWhenTheSubMetricHasNoSamples) {
   EXPECT_EQ(results[0].text, "p(95)=no data");
 }
 
+TEST(ThresholdSet, AtTheEndJudgesAnEmptyTrendByZeroValues) {
+  ThresholdSet set = parse_ok({{"http_req_duration{name:checkout}", "p(95)<1"},
+                               {"http_req_duration{name:checkout}", "avg>0"}});
+  const auto& results = set.evaluate(sample_store(), 10, EvaluationTime::End);
+  EXPECT_TRUE(results[0].passed);
+  EXPECT_TRUE(results[0].no_data);
+  EXPECT_EQ(results[0].text, "p(95)=0s (no data)");
+  EXPECT_FALSE(results[1].passed);
+  EXPECT_EQ(results[1].text, "avg=0s (no data)");
+}
+
+TEST(ThresholdSet, AtTheEndJudgesAnEmptyCounterByACountAndRateOfZero) {
+  ThresholdSet set = parse_ok({{"http_reqs{name:checkout}", "count>0"}, {"http_reqs{name:checkout}", "rate<1"}});
+  const auto& results = set.evaluate(sample_store(), 10, EvaluationTime::End);
+  EXPECT_FALSE(results[0].passed);
+  EXPECT_EQ(results[0].text, "count=0 (no data)");
+  EXPECT_TRUE(results[1].passed);
+  EXPECT_EQ(results[1].text, "rate=0/s (no data)");
+}
+
+TEST(ThresholdSet, AtTheEndPassesAnEmptyRateWhateverTheBound) {
+  ThresholdSet set = parse_ok({{"checks{check:none}", "rate>0.99"}});
+  const auto& results = set.evaluate(sample_store(), 10, EvaluationTime::End);
+  EXPECT_TRUE(results[0].passed);
+  EXPECT_TRUE(results[0].no_data);
+  EXPECT_EQ(results[0].text, "rate=no data");
+}
+
+TEST(ThresholdSet, AtTheEndJudgesAnEmptyGaugeByAValueOfZero) {
+  Store store;
+  Delta known;
+  known.definitions.push_back({"queue_depth", MetricType::Gauge, ValueType::Default});
+  store.merge(known);
+  ThresholdSet set = parse_ok({{"queue_depth", "value>=1"}});
+  const auto& results = set.evaluate(store, 10, EvaluationTime::End);
+  EXPECT_FALSE(results[0].passed);
+  EXPECT_EQ(results[0].text, "value=0 (no data)");
+}
+
 TEST(ThresholdSet, ParseReportsTheBadExpressionAndItsSelector) {
   std::string error;
   EXPECT_FALSE(ThresholdSet::parse({{"http_req_duration", "p95<500"}}, &error));
