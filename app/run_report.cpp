@@ -103,6 +103,10 @@ void RunReport::merge(WorkerReport report) {
     clear_live_view();
     std::fprintf(stderr, "luaload: %s\n", conflict.c_str());
   }
+  if (auto warning = series_watch_.check(store_.series_count())) {
+    clear_live_view();
+    std::fprintf(stderr, "luaload: %s\n", warning->c_str());
+  }
   for (auto& sink : sinks_) sink->on_delta(report.delta);
 }
 

@@ -11,6 +11,7 @@
 #include "app/live_view.hpp"
 #include "app/metrics_endpoint.hpp"
 #include "app/output_sink.hpp"
+#include "app/series_watch.hpp"
 #include "app/test_run.hpp"
 #include "engine/metrics/store.hpp"
 #include "engine/metrics/threshold.hpp"
@@ -104,6 +105,7 @@ class RunReport {
   engine::output::Timeline timeline_;
   int64_t start_unix_ms_ = 0;
   bool regressed_ = false;
+  SeriesWatch series_watch_{SeriesWatch::limit_from_env()};
 };
 
 // The breaking-point search's shape, from the run's options.

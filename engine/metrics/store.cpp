@@ -48,7 +48,11 @@ std::vector<std::string> Store::merge(const Delta& delta) {
     // A series without a definition in its own delta, or of another kind, cannot be merged safely.
     if (entry == nullptr || entry->def.type != s.sink.type()) continue;
     auto [series, inserted] = entry->series.try_emplace(s.tags, s.sink);
-    if (!inserted) series->second.merge(s.sink);
+    if (inserted) {
+      ++series_count_;
+    } else {
+      series->second.merge(s.sink);
+    }
   }
   return conflicts;
 }
@@ -58,6 +62,7 @@ bool Store::set_gauge(std::string_view name, double value) {
   Entry* entry = define({std::string(name), MetricType::Gauge, ValueType::Default}, conflicts);
   if (entry == nullptr) return false;
   auto [series, inserted] = entry->series.try_emplace(Tags{}, Sink(MetricType::Gauge));
+  if (inserted) ++series_count_;
   series->second.add(value);
   return true;
 }

@@ -51,6 +51,10 @@ class Store {
 
   const std::vector<std::string>& conflicts() const { return conflicts_; }
 
+  // How many distinct (metric, tag set) series the store holds: they only ever accumulate, and memory grows with
+  // them (docs/metrics.md, "Tags, series and sub-metrics"). Counted as merge() creates them, so reading it is free.
+  size_t series_count() const { return series_count_; }
+
  private:
   struct Entry {
     MetricDef def;
@@ -61,6 +65,7 @@ class Store {
   std::map<std::string, Entry, std::less<>> metrics_;
   std::vector<std::string> conflicts_;
   std::set<std::string> reported_;  // name + kind of each conflicting definition already reported
+  size_t series_count_ = 0;
 };
 
 // True when every tag of `filter` appears, with the same value, in `tags`.

@@ -120,5 +120,23 @@ TEST(Store, ListsSeriesInTagOrder) {
   EXPECT_EQ(*series[1].tags, (Tags{{"status", "500"}}));
 }
 
+TEST(Store, CountsEachDistinctSeriesOnceAcrossDeltasAndWorkers) {
+  Registry a;
+  Registry b;
+  a.add(builtin::kHttpReqs, a.intern({{"name", "/a"}}), 1);
+  a.add(builtin::kHttpReqs, a.intern({{"name", "/b"}}), 1);
+  b.add(builtin::kHttpReqs, b.intern({{"name", "/b"}}), 1);
+  b.add(builtin::kHttpReqDuration, b.intern({{"name", "/b"}}), 5);
+  Store store;
+  EXPECT_EQ(store.series_count(), 0u);
+  store.merge(a.take_delta());
+  store.merge(b.take_delta());
+  a.add(builtin::kHttpReqs, a.intern({{"name", "/a"}}), 1);
+  store.merge(a.take_delta());
+  store.set_gauge("vus", 1);
+  store.set_gauge("vus", 2);
+  EXPECT_EQ(store.series_count(), 4u);  // http_reqs /a and /b, http_req_duration /b, vus
+}
+
 }  // namespace
 }  // namespace luaload::engine::metrics
