@@ -10,6 +10,14 @@
 namespace luaload::engine::output {
 namespace {
 
+// True for what XML 1.0's Char production excludes although it is well-formed UTF-8: control characters other than
+// tab, LF and CR, and the noncharacters U+FFFE and U+FFFF (EF BF BE, EF BF BF).
+bool outside_xml_chars(std::string_view sequence) {
+  const char c = sequence[0];
+  if (sequence.size() == 1) return static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r';
+  return sequence == "\xEF\xBF\xBE" || sequence == "\xEF\xBF\xBF";
+}
+
 std::string tag_value(const metrics::Tags& tags, std::string_view key) {
   for (const auto& [k, v] : tags) {
     if (k == key) return v;
@@ -108,9 +116,9 @@ std::string xml_escape(std::string_view text) {
   for (size_t i = 0; i < text.size();) {
     const size_t n = utf8_sequence_length(text, i);
     const char c = text[i];
-    if (n == 0 || (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r')) {
+    if (n == 0 || outside_xml_chars(text.substr(i, n))) {
       out += kReplacementCharacter;
-      ++i;
+      i += n == 0 ? 1 : n;
       continue;
     }
     switch (c) {

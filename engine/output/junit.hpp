@@ -30,8 +30,9 @@ std::vector<CheckOutcome> collect_checks(const metrics::Store& store);
 std::string junit_xml(const std::vector<metrics::ThresholdResult>& thresholds, const std::vector<CheckOutcome>& checks,
                       double elapsed_s);
 
-// Escapes &, <, >, " and ' for text and attribute values; replaces control characters other than tab, LF and CR
-// and each byte that is not well-formed UTF-8 (utf8_sequence_length) with U+FFFD.
+// Escapes &, <, >, " and ' for text and attribute values; replaces what XML 1.0 cannot carry with U+FFFD: each
+// control character other than tab, LF and CR, each U+FFFE and U+FFFF, and each byte that is not well-formed UTF-8
+// (utf8_sequence_length).
 std::string xml_escape(std::string_view text);
 
 }  // namespace luaload::engine::output

@@ -81,6 +81,14 @@ TEST(Junit, ReplacesUtf16SurrogatesWhichXmlCannotCarry) {
   EXPECT_EQ(xml_escape("a\xED\xA0\x80"), "a\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+TEST(Junit, ReplacesTheNoncharactersUFFFEAndUFFFFWhichXmlCannotCarry) {
+  EXPECT_EQ(xml_escape("a\xEF\xBF\xBE" "b\xEF\xBF\xBF"), "a\xEF\xBF\xBD" "b\xEF\xBF\xBD");
+}
+
+TEST(Junit, KeepsTheCharactersNextToTheNoncharacters) {
+  EXPECT_EQ(xml_escape("\xEF\xBF\xBD\xEF\xBF\xBC\xF0\x90\x80\x80"), "\xEF\xBF\xBD\xEF\xBF\xBC\xF0\x90\x80\x80");
+}
+
 TEST(Junit, CollectsChecksFromTheStoreSummedOverOtherTags) {
   metrics::Registry w;
   w.add(builtin::kChecks, w.intern({{"check", "ok"}, {"scenario", "a"}}), 1);
