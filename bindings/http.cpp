@@ -53,19 +53,19 @@ void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine
   registry.add(builtin::kDataReceived, id, static_cast<double>(exchange.bytes_received));
 }
 
-void on_response(WorkerRuntime::Impl& impl, VuHandle handle, engine::metrics::TagSetId tags, double lag_ms,
-                 engine::http::Response&& response) {
-  VuState* vu = impl.find(handle);
-  if (vu == nullptr) {
+// The response is only read: the Client reuses its buffers for the VU's next request.
+void on_response(WorkerRuntime::Impl& impl, uint64_t vu_key, const engine::http::Response& response) {
+  VuState* vu = impl.find(vu_key);
+  if (vu == nullptr || vu->retired || vu->pending != PendingKind::Http || vu->pending_request != response.request_id) {
     return;  // interrupted or destroyed meanwhile: a cancelled request is not a sample
   }
   for (const Exchange& hop : response.redirects) {
-    record_exchange(impl, hop, tags, lag_ms);
+    record_exchange(impl, hop, vu->pending_tags, vu->pending_lag_ms);
   }
-  record_exchange(impl, response.final, tags, lag_ms);
+  record_exchange(impl, response.final, vu->pending_tags, vu->pending_lag_ms);
   vu->pending = PendingKind::None;
   lua_settop(vu->thread, 0);
-  push_response(vu->thread, impl, std::move(response));
+  push_response(vu->thread, impl, response);
   impl.resume(*vu, 1);
 }
 
@@ -101,8 +101,9 @@ void read_headers(lua_State* L, const char* api, engine::http::Headers* headers)
   }
 }
 
-engine::http::Request read_request(lua_State* L, const char* api, const RuntimeConfig& config) {
-  engine::http::Request request;
+// Fills *request completely; assigning into a reused Request keeps its strings' capacity.
+void read_request(lua_State* L, const char* api, const RuntimeConfig& config, engine::http::Request* out) {
+  engine::http::Request& request = *out;
   size_t method_length = 0;
   const char* method = luaL_checklstring(L, kMethod, &method_length);
   request.method.assign(method, method_length);
@@ -114,7 +115,10 @@ engine::http::Request read_request(lua_State* L, const char* api, const RuntimeC
   if (lua_type(L, kUrl) != LUA_TSTRING) {
     luaL_error(L, "%s: url must be a string", api);
   }
-  request.url = lua_tostring(L, kUrl);
+  size_t url_length = 0;
+  const char* url = lua_tolstring(L, kUrl, &url_length);
+  request.url.assign(url, url_length);
+  request.body.clear();
   if (!lua_isnil(L, kBody) && !lua_isnone(L, kBody)) {
     if (!lua_isstring(L, kBody)) {
       luaL_error(L, "%s: body must be a string (use params.json or params.form for tables)", api);
@@ -123,13 +127,15 @@ engine::http::Request read_request(lua_State* L, const char* api, const RuntimeC
     const char* body = lua_tolstring(L, kBody, &length);
     request.body.assign(body, length);
   }
+  request.headers.clear();
   read_headers(L, api, &request.headers);
   if (engine::http::find_header(request.headers, "User-Agent") == nullptr && !config.user_agent.empty()) {
     request.headers.emplace_back("User-Agent", config.user_agent);
   }
-  request.timeout_s = luaL_optnumber(L, kTimeout, request.timeout_s);
+  request.timeout_s = luaL_optnumber(L, kTimeout, engine::http::Request{}.timeout_s);
+  request.idle_timeout_s = 0;
   request.max_redirects = static_cast<int>(luaL_optinteger(L, kRedirects, config.max_redirects));
-  return request;
+  request.limits = engine::http::RequestLimits{};
 }
 
 // core.http_request(api, method, url, body, headers, timeout_s, redirects, tags) -> luaload.Response
@@ -138,17 +144,18 @@ int l_http_request(lua_State* L) {
   const char* api = luaL_checkstring(L, kApi);
   lua_settop(L, kTags);
   VuState& vu = impl.require_vu(L, api);
-  engine::http::Request request = read_request(L, api, impl.config());
-  const engine::metrics::TagSetId tags = impl.base_tag_set(vu, L, kTags);
+  engine::http::Request& request = impl.request_scratch();
+  read_request(L, api, impl.config(), &request);
+  vu.pending_tags = impl.base_tag_set(vu, L, kTags);
+  vu.pending_lag_ms = corrected_lag_ms(vu.context);
 
   auto& client = impl.client_for(vu);
-  const VuHandle handle = vu.handle();
   auto* runtime = &impl;
-  const double lag_ms = corrected_lag_ms(vu.context);
-  vu.pending_request =
-      client.send(std::move(request), [runtime, handle, tags, lag_ms](engine::http::Response&& response) {
-        on_response(*runtime, handle, tags, lag_ms, std::move(response));
-      });
+  const uint64_t key = vu.key;
+  // Two words of capture: std::function keeps them inline instead of allocating per request.
+  vu.pending_request = client.send(request, [runtime, key](engine::http::Response&& response) {
+    on_response(*runtime, key, response);
+  });
   vu.pending = PendingKind::Http;
   lua_pushlightuserdata(L, engine_yield_sentinel());
   return lua_yield(L, 1);
@@ -156,8 +163,8 @@ int l_http_request(lua_State* L) {
 
 }  // namespace
 
-engine::http::Request read_http_request(lua_State* L, const char* api, const RuntimeConfig& config) {
-  return read_request(L, api, config);
+void read_http_request(lua_State* L, const char* api, const RuntimeConfig& config, engine::http::Request* out) {
+  read_request(L, api, config, out);
 }
 
 void record_http_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base,

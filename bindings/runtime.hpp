@@ -75,6 +75,8 @@ struct VuState {
 
   PendingKind pending = PendingKind::None;
   uint64_t pending_request = 0;
+  engine::metrics::TagSetId pending_tags = 0;  // HTTP: the request's base tag set
+  double pending_lag_ms = -1;                  // HTTP: corrected_lag_ms() when it was sent
   uv_timer_t* timer = nullptr;  // ll.sleep, created on first use, reused
   std::unique_ptr<engine::http::Client> client;  // created on first request
   int open_handles = 0;
@@ -150,6 +152,9 @@ class WorkerRuntime::Impl {
   const RuntimeConfig& config() const { return config_; }
   engine::metrics::Registry& registry() { return registry_; }
   RequestTags& request_tags() { return request_tags_; }
+  // One Request reused by every http.* call on this worker (filled, sent, done with before the VU yields), so
+  // that building a request reuses string capacity instead of allocating.
+  engine::http::Request& request_scratch() { return request_scratch_; }
   engine::http::Client& client_for(VuState& vu);
   void set_setup_data(std::string json) { setup_json_ = std::move(json); }
   bool has_function(VuState& vu, const char* name);
@@ -166,6 +171,7 @@ class WorkerRuntime::Impl {
     int decode_data = LUA_NOREF;
     int response_json = LUA_NOREF;
     int headers_mt = LUA_NOREF;
+    int response_mt = LUA_NOREF;  // luaload.Response's metatable
     int options_json = LUA_NOREF;
     int task = LUA_NOREF;
   } refs;
@@ -208,6 +214,7 @@ class WorkerRuntime::Impl {
   std::unique_ptr<engine::tls::ClientContext> tls_;
   std::unique_ptr<engine::net::DnsCache> dns_;
   std::vector<char> read_buffer_;
+  engine::http::Request request_scratch_;
   std::string setup_json_ = "null";
   std::string script_path_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
@@ -252,11 +259,11 @@ void open_task(lua_State* L, WorkerRuntime::Impl* impl);    // core.spawn, core.
 
 // Shared by http.cpp and stream.cpp: the request from core.http_request's argument layout (api, method, url, body,
 // headers, timeout, redirects, tags), and the samples of one finished exchange.
-engine::http::Request read_http_request(lua_State* L, const char* api, const RuntimeConfig& config);
+void read_http_request(lua_State* L, const char* api, const RuntimeConfig& config, engine::http::Request* out);
 void record_http_exchange(WorkerRuntime::Impl& impl, const engine::http::Exchange& exchange,
                           engine::metrics::TagSetId base, double lag_ms);
 // A headers table as res.headers has it (case-insensitive lookup, repeated headers joined with ", ").
-void push_header_table(lua_State* L, WorkerRuntime::Impl& impl, const engine::http::Headers& headers);
+void push_header_table(lua_State* L, WorkerRuntime::Impl& impl, const engine::http::ResponseHeaders& headers);
 
 // The sentinel every engine-yielding binding yields first, and the one the VU driver yields between iterations.
 void* engine_yield_sentinel();
@@ -272,7 +279,7 @@ void open_sse(lua_State* L);
 void push_sse_event(lua_State* L, const engine::http::SseEvent& event);
 void push_sse_events(lua_State* L, const std::vector<engine::http::SseEvent>& events);
 
-// Pushes a luaload.Response owning `response` (response.cpp).
-void push_response(lua_State* L, WorkerRuntime::Impl& impl, engine::http::Response&& response);
+// Pushes a luaload.Response holding a copy of `response` (response.cpp).
+void push_response(lua_State* L, WorkerRuntime::Impl& impl, const engine::http::Response& response);
 
 }  // namespace luaload::bindings

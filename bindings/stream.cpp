@@ -6,7 +6,9 @@
 #include <deque>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "bindings/runtime.hpp"
@@ -38,7 +40,7 @@ struct StreamState {
   engine::metrics::TagSetId stream_tags = 0;  // base + method, name, status: set when the head arrives
   bool head = false, ended = false, closed = false, paused = false;
   int status = 0;
-  engine::http::Headers headers;
+  engine::http::ResponseHeaders headers;
   ErrorCode error_code = ErrorCode::None;
   std::string error;
   Mode mode = Mode::Unset;
@@ -124,8 +126,8 @@ void on_head(StreamState& st, const engine::http::Response& head, const engine::
   st.status = exchange.status;
   st.headers = head.headers;
   st.stream_tags = st.impl->request_tags().exchange(st.base_tags, st.method, st.url, st.status, 0);
-  const std::string* type = engine::http::find_header(head.headers, "content-type");
-  st.event_stream = type != nullptr && type->rfind("text/event-stream", 0) == 0;
+  const std::optional<std::string_view> type = head.headers.find("content-type");
+  st.event_stream = type && type->starts_with("text/event-stream");
   if (st.event_stream) st.sse = std::make_unique<SseParser>();
   wake(st);
 }
@@ -191,7 +193,8 @@ int l_http_stream(lua_State* L) {
   lua_settop(L, 8);
   VuState& vu = impl.require_vu(L, api);
   VuState& root = impl.root_of(vu);
-  engine::http::Request request = read_http_request(L, api, impl.config());
+  engine::http::Request request;
+  read_http_request(L, api, impl.config(), &request);
   request.idle_timeout_s = lua_isnumber(L, 6) ? request.timeout_s : 60.0;
   request.timeout_s = 0;
   auto state = std::make_shared<StreamState>();

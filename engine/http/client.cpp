@@ -15,9 +15,22 @@ namespace luaload::engine::http {
 namespace {
 
 constexpr size_t kReadBufferBytes = 64 * 1024;
+// A pooled Op keeps the capacity of its last response body up to this size; a bigger one is released.
+constexpr size_t kKeptBodyBytes = 64 * 1024;
 
 bool is_redirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+// Clears an exchange record but keeps its strings' capacity.
+void reset_exchange(Exchange* exchange) {
+  exchange->method.clear();
+  exchange->url.clear();
+  exchange->status = 0;
+  exchange->timing = RequestTiming{};
+  exchange->bytes_sent = exchange->bytes_received = 0;
+  exchange->error_code = ErrorCode::None;
+  exchange->error.clear();
 }
 
 void erase_headers(Headers* headers, std::string_view name) {
@@ -29,9 +42,11 @@ void erase_headers(Headers* headers, std::string_view name) {
 }  // namespace
 
 // One request from send() to its completion, across redirect hops and one retry. Pooled: a VU sends one request
-// after another, so the same few Ops (and their string capacity) are reused.
+// after another, so the same few Ops are reused, and with them the capacity of their request and response strings
+// (the completion gets the Op's Response by rvalue reference and may move from it, or just read it).
 struct Op {
-  Client::RequestId id = 0;
+  Client::RequestId id = 0;  // 0 while the Op is free
+  uint32_t slot = 0;         // index in op_storage_
   Request request;
   Client::Completion done;
   Client::StreamCallbacks stream;
@@ -54,7 +69,7 @@ class Client::Impl final : public ConnectionOwner {
   }
   ~Impl() override { LUALOAD_CHECK(closed_, "Client destroyed before close() completed"); }
 
-  RequestId send(Request request, Completion done, StreamCallbacks* stream = nullptr);
+  RequestId send(const Request& request, Completion done, StreamCallbacks* stream = nullptr);
   void cancel(RequestId id);
   void pause(RequestId id);
   void resume(RequestId id);
@@ -69,7 +84,9 @@ class Client::Impl final : public ConnectionOwner {
 
  private:
   Connection* running_connection(RequestId id);
+  Op* find_op(RequestId id);
   Op* acquire_op();
+  void reset_response(Response* response);
   void start_hop(Op* op, bool allow_reuse);
   Connection* take_connection(const Url& url, bool allow_reuse);
   void park(Connection* connection);
@@ -85,12 +102,15 @@ class Client::Impl final : public ConnectionOwner {
   std::optional<Url> last_url_;
   std::vector<char> own_read_buffer_;
   net::DeferredQueue deferred_;
-  RequestId next_id_ = 1;
-  std::unordered_map<RequestId, Op*> ops_;
+  // A RequestId is a serial number (high 32 bits) and the Op's slot (low 32 bits): finding a running request is an
+  // index and a compare, and ids are never reused.
+  uint64_t next_serial_ = 1;
   std::vector<std::unique_ptr<Op>> op_storage_;
   std::vector<Op*> free_ops_;
   std::unordered_set<Connection*> connections_;
-  std::unordered_map<std::string, Connection*> idle_;  // origin -> its one idle keep-alive connection
+  // origin -> its one idle keep-alive connection, or nullptr. Entries stay when the connection is taken, so that
+  // taking and parking a connection for every request allocates nothing.
+  std::unordered_map<std::string, Connection*> idle_;
   bool closing_ = false;
   bool deferred_closed_ = false;
   bool closed_ = false;
@@ -98,38 +118,57 @@ class Client::Impl final : public ConnectionOwner {
 };
 
 Op* Client::Impl::acquire_op() {
+  Op* op = nullptr;
   if (free_ops_.empty()) {
     op_storage_.push_back(std::make_unique<Op>());
-    return op_storage_.back().get();
+    op = op_storage_.back().get();
+    op->slot = static_cast<uint32_t>(op_storage_.size() - 1);
+  } else {
+    op = free_ops_.back();
+    free_ops_.pop_back();
   }
-  Op* op = free_ops_.back();
-  free_ops_.pop_back();
+  op->id = (next_serial_++ << 32) | op->slot;
   return op;
 }
 
-Client::RequestId Client::Impl::send(Request request, Completion done, StreamCallbacks* stream) {
+Op* Client::Impl::find_op(RequestId id) {
+  const uint64_t slot = id & 0xffffffffu;
+  if (id == 0 || slot >= op_storage_.size()) return nullptr;
+  Op* op = op_storage_[slot].get();
+  return op->id == id ? op : nullptr;
+}
+
+void Client::Impl::reset_response(Response* response) {
+  reset_exchange(&response->final);
+  response->redirects.clear();
+  response->proto = "HTTP/1.1";
+  response->headers.clear();
+  if (response->body.capacity() > kKeptBodyBytes) std::string().swap(response->body);
+  response->body.clear();
+  response->tls_version.clear();
+}
+
+Client::RequestId Client::Impl::send(const Request& request, Completion done, StreamCallbacks* stream) {
   LUALOAD_CHECK(!closing_, "Client::send after close()");
   Op* op = acquire_op();
-  op->id = next_id_++;
-  op->request = std::move(request);
+  op->request = request;
   op->done = std::move(done);
   op->streaming = stream != nullptr;
   op->stream = stream != nullptr ? std::move(*stream) : StreamCallbacks{};
   op->head_delivered = false;
-  op->response = Response{};
+  reset_response(&op->response);
+  reset_exchange(&op->current);
   op->redirects = 0;
   op->retried = false;
   op->connection = nullptr;
   op->deadline_ns = op->request.timeout_s > 0 && op->request.idle_timeout_s <= 0
                         ? core::mono_now_ns() + static_cast<int64_t>(op->request.timeout_s * 1e9)
                         : 0;
-  ops_.emplace(op->id, op);
   if (op->request.url != last_url_text_ || last_url_text_.empty()) {
     last_url_text_ = op->request.url;
     last_url_ = parse_url(last_url_text_);
   }
   const std::optional<Url>& url = last_url_;
-  op->current = Exchange{};
   op->current.method = op->request.method;
   op->current.url = op->request.url;
   if (!url) {
@@ -168,9 +207,9 @@ void Client::Impl::start_hop(Op* op, bool allow_reuse) {
 
 Connection* Client::Impl::take_connection(const Url& url, bool allow_reuse) {
   auto it = idle_.find(url.origin);
-  if (it != idle_.end()) {
+  if (it != idle_.end() && it->second != nullptr) {
     Connection* idle = it->second;
-    idle_.erase(it);
+    it->second = nullptr;
     if (allow_reuse && idle->state() == Connection::State::Idle) return idle;
     // A retry must not land on another connection that went stale the same way; close the candidate instead.
     if (idle->state() == Connection::State::Idle) idle->abort(ErrorCode::None);
@@ -181,8 +220,15 @@ Connection* Client::Impl::take_connection(const Url& url, bool allow_reuse) {
 }
 
 void Client::Impl::park(Connection* connection) {
-  auto [it, inserted] = idle_.emplace(connection->origin(), connection);
-  if (inserted) return;
+  auto it = idle_.find(connection->origin());
+  if (it == idle_.end()) {
+    idle_.emplace(connection->origin(), connection);
+    return;
+  }
+  if (it->second == nullptr) {
+    it->second = connection;
+    return;
+  }
   if (it->second->state() == Connection::State::Idle) {
     connection->abort(ErrorCode::None);  // one idle connection per origin is enough for one VU
     return;
@@ -207,7 +253,7 @@ void Client::Impl::on_exchange_complete(Connection* connection, const Job& job) 
 void Client::Impl::on_connection_closed(Connection* connection, const Job* failed_job) {
   connections_.erase(connection);
   auto it = idle_.find(connection->origin());
-  if (it != idle_.end() && it->second == connection) idle_.erase(it);
+  if (it != idle_.end() && it->second == connection) it->second = nullptr;
   bool retry = connection->retryable();
   if (failed_job != nullptr) {
     auto* op = static_cast<Op*>(failed_job->context);
@@ -232,7 +278,7 @@ bool Client::Impl::on_stream_head(Connection* connection, const Job& job) {
   auto* op = static_cast<Op*>(job.context);
   // A redirect that will be followed is an ordinary hop; its (small) body is read and dropped as usual.
   if (is_redirect(op->current.status) && op->request.max_redirects > 0 &&
-      find_header(op->response.headers, "location") != nullptr) {
+      op->response.headers.find("location")) {
     return false;
   }
   if (!connection->tls_version().empty()) op->response.tls_version = connection->tls_version();
@@ -252,8 +298,8 @@ void Client::Impl::finish_hop(Op* op) {
 }
 
 bool Client::Impl::follow_redirect(Op* op) {
-  const std::string* location = find_header(op->response.headers, "location");
-  if (location == nullptr || op->request.max_redirects <= 0) return false;
+  const std::optional<std::string_view> location = op->response.headers.find("location");
+  if (!location || op->request.max_redirects <= 0) return false;
   if (op->redirects >= op->request.max_redirects) {
     op->current.error_code = ErrorCode::TooManyRedirects;
     op->current.error = "stopped after " + std::to_string(op->redirects) + " redirects";
@@ -292,25 +338,29 @@ void Client::Impl::fail_later(Op* op, ErrorCode code, std::string detail) {
 }
 
 void Client::Impl::complete(Op* op) {
-  op->response.final = std::move(op->current);
-  Response response = std::move(op->response);
+  // Swapped, not moved: the Op keeps the other Exchange's string capacity for its next request.
+  std::swap(op->response.final, op->current);
+  op->response.request_id = op->id;
   Completion done = std::move(op->done);
-  ops_.erase(op->id);
   op->done = nullptr;
   op->stream = StreamCallbacks{};
+  op->id = 0;
+  if (op->request.body.capacity() > kKeptBodyBytes) std::string().swap(op->request.body);
+  // The Op goes back to the pool only after `done` returned: a request sent from inside `done` must not reuse the
+  // Response that `done` is looking at.
+  done(std::move(op->response));
   free_ops_.push_back(op);
-  done(std::move(response));
 }
 
 void Client::Impl::cancel(RequestId id) {
-  auto it = ops_.find(id);
-  if (it == ops_.end() || it->second->connection == nullptr) return;  // done, or already completing
-  it->second->connection->abort(ErrorCode::Cancelled, "request cancelled");
+  Op* op = find_op(id);
+  if (op == nullptr || op->connection == nullptr) return;  // done, or already completing
+  op->connection->abort(ErrorCode::Cancelled, "request cancelled");
 }
 
 Connection* Client::Impl::running_connection(RequestId id) {
-  auto it = ops_.find(id);
-  return it == ops_.end() ? nullptr : it->second->connection;
+  Op* op = find_op(id);
+  return op == nullptr ? nullptr : op->connection;
 }
 
 void Client::Impl::pause(RequestId id) {
@@ -322,12 +372,12 @@ void Client::Impl::resume(RequestId id) {
 }
 
 void Client::Impl::stop(RequestId id) {
-  auto it = ops_.find(id);
-  if (it == ops_.end() || it->second->connection == nullptr) return;
-  if (it->second->head_delivered) {
-    it->second->connection->stop_stream();
+  Op* op = find_op(id);
+  if (op == nullptr || op->connection == nullptr) return;
+  if (op->head_delivered) {
+    op->connection->stop_stream();
   } else {
-    it->second->connection->abort(ErrorCode::Cancelled, "request cancelled");
+    op->connection->abort(ErrorCode::Cancelled, "request cancelled");
   }
 }
 
@@ -356,9 +406,9 @@ void Client::Impl::maybe_closed() {
 
 Client::Client(const ClientEnvironment& env) : impl_(std::make_unique<Impl>(env)) {}
 Client::~Client() = default;
-Client::RequestId Client::send(Request request, Completion done) { return impl_->send(std::move(request), std::move(done)); }
-Client::RequestId Client::stream(Request request, StreamCallbacks callbacks, Completion done) {
-  return impl_->send(std::move(request), std::move(done), &callbacks);
+Client::RequestId Client::send(const Request& request, Completion done) { return impl_->send(request, std::move(done)); }
+Client::RequestId Client::stream(const Request& request, StreamCallbacks callbacks, Completion done) {
+  return impl_->send(request, std::move(done), &callbacks);
 }
 void Client::cancel(RequestId id) { impl_->cancel(id); }
 void Client::pause(RequestId id) { impl_->pause(id); }

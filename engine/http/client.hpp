@@ -57,10 +57,13 @@ class Client {
   Client& operator=(const Client&) = delete;
   ~Client();
 
-  RequestId send(Request request, Completion done);
+  // The request is copied into a pooled slot that keeps its capacity: a caller reusing one Request object for
+  // request after request makes sending allocation-free. `done` gets the Response by rvalue reference: it may
+  // move from it, or only read it (then the Client reuses its buffers for the next request).
+  RequestId send(const Request& request, Completion done);
   // Like send(), with the body streamed. `done` runs exactly once, when the body ended, failed or was stopped;
   // its Response has an empty body once on_headers ran.
-  RequestId stream(Request request, StreamCallbacks callbacks, Completion done);
+  RequestId stream(const Request& request, StreamCallbacks callbacks, Completion done);
   void cancel(RequestId id);
   // Streams: stop and restart reading the socket (backpressure: the peer is slowed down by TCP flow control). The
   // idle timeout does not run while paused. No-ops for a finished or unknown id.

@@ -1,10 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "engine/http/error_code.hpp"
 
-#include <strings.h>
-
-#include "engine/http/types.hpp"
-
 namespace luaload::engine::http {
 
 std::string_view default_message(ErrorCode code) {
@@ -36,15 +32,6 @@ std::string_view default_message(ErrorCode code) {
     case ErrorCode::Cancelled: return "request cancelled";
   }
   return "unknown error";
-}
-
-const std::string* find_header(const Headers& headers, std::string_view name) {
-  for (const auto& header : headers) {
-    if (header.first.size() == name.size() && strncasecmp(header.first.data(), name.data(), name.size()) == 0) {
-      return &header.second;
-    }
-  }
-  return nullptr;
 }
 
 }  // namespace luaload::engine::http

@@ -45,8 +45,6 @@ void ResponseParser::begin(const RequestLimits& limits, bool head_request, Respo
 int ResponseParser::on_message_begin_cb(llhttp_t* parser) {
   auto* self = self_of(parser);
   self->out_->headers.clear();
-  // Servers send about a dozen headers; growing the vector one doubling at a time moved every string each time.
-  self->out_->headers.reserve(16);
   self->out_->body.clear();
   self->in_value_ = false;
   self->header_bytes_ = 0;
@@ -68,16 +66,16 @@ int ResponseParser::on_status_cb(llhttp_t* parser, const char* at, size_t length
 int ResponseParser::on_header_field_cb(llhttp_t* parser, const char* at, size_t length) {
   auto* self = self_of(parser);
   auto& headers = self->out_->headers;
-  if (self->in_value_ || headers.empty()) headers.emplace_back();
+  if (self->in_value_ || headers.empty()) headers.start_header();
   self->in_value_ = false;
-  headers.back().first.append(at, length);
+  headers.append_name({at, length});
   return self->count_header_bytes(length);
 }
 
 int ResponseParser::on_header_value_cb(llhttp_t* parser, const char* at, size_t length) {
   auto* self = self_of(parser);
   self->in_value_ = true;
-  self->out_->headers.back().second.append(at, length);
+  self->out_->headers.append_value({at, length});
   return self->count_header_bytes(length);
 }
 
@@ -85,8 +83,7 @@ int ResponseParser::on_header_value_complete_cb(llhttp_t* parser) {
   auto* self = self_of(parser);
   // An empty value fires no on_header_value; the next field must still start a new header.
   self->in_value_ = true;
-  std::string& value = self->out_->headers.back().second;
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.pop_back();
+  self->out_->headers.trim_value_end();
   return 0;
 }
 

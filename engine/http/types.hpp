@@ -7,15 +7,9 @@
 #include <vector>
 
 #include "engine/http/error_code.hpp"
+#include "engine/http/headers.hpp"
 
 namespace luaload::engine::http {
-
-// Header names keep the case they were given; lookups are case-insensitive (find_header).
-using Header = std::pair<std::string, std::string>;
-using Headers = std::vector<Header>;
-
-// Returns the first value whose name matches case-insensitively, or nullptr.
-const std::string* find_header(const Headers& headers, std::string_view name);
 
 struct RequestLimits {
   size_t max_response_header_bytes = 64 * 1024;
@@ -60,10 +54,11 @@ struct Exchange {
 };
 
 struct Response {
+  uint64_t request_id = 0;         // the Client's RequestId of the request this answers
   Exchange final;                  // the last hop: what the script sees
   std::vector<Exchange> redirects;  // earlier hops, in order; each is a separate http_reqs sample
   std::string proto = "HTTP/1.1";
-  Headers headers;  // of the final hop
+  ResponseHeaders headers;  // of the final hop
   std::string body;
   std::string tls_version;  // e.g. "tls1.3", empty for plain HTTP
 };

@@ -21,8 +21,8 @@ TEST_F(ClientTest, GetReturnsStatusHeadersAndContentLengthBody) {
   EXPECT_EQ(response.final.status, 200);
   EXPECT_EQ(response.final.error_code, ErrorCode::None);
   EXPECT_EQ(response.body, "hello");
-  ASSERT_NE(find_header(response.headers, "x-served-by"), nullptr);
-  EXPECT_EQ(*find_header(response.headers, "x-served-by"), "test");
+  ASSERT_TRUE(response.headers.find("x-served-by"));
+  EXPECT_EQ(*response.headers.find("x-served-by"), "test");
   EXPECT_EQ(response.final.method, "GET");
   EXPECT_EQ(response.final.url, srv.url("/path?q=1"));
   EXPECT_EQ(srv.last_request_head().rfind("GET /path?q=1 HTTP/1.1\r\n", 0), 0u);

@@ -24,16 +24,16 @@ TEST_F(ResponseParserTest, ContentLengthBodyCompletesWithStatusHeadersAndBody) {
   EXPECT_EQ(parser_.status(), 200);
   EXPECT_EQ(response_.body, "hello");
   ASSERT_EQ(response_.headers.size(), 2u);
-  EXPECT_EQ(response_.headers[1], (Header{"X-Thing", "a b"}));
+  EXPECT_EQ(response_.headers[1], (ResponseHeaders::Entry{"X-Thing", "a b"}));
   EXPECT_TRUE(parser_.keep_alive());
 }
 
 TEST_F(ResponseParserTest, HeaderLookupIsCaseInsensitiveAndNamesKeepTheirCase) {
   ASSERT_EQ(feed("HTTP/1.1 200 OK\r\ncOnTeNt-TyPe: text/plain\r\nContent-Length: 0\r\n\r\n"), State::Complete);
-  EXPECT_EQ(response_.headers[0].first, "cOnTeNt-TyPe");
-  ASSERT_NE(find_header(response_.headers, "content-type"), nullptr);
-  EXPECT_EQ(*find_header(response_.headers, "CONTENT-TYPE"), "text/plain");
-  EXPECT_EQ(find_header(response_.headers, "missing"), nullptr);
+  EXPECT_EQ(response_.headers[0].name, "cOnTeNt-TyPe");
+  ASSERT_TRUE(response_.headers.find("content-type"));
+  EXPECT_EQ(*response_.headers.find("CONTENT-TYPE"), "text/plain");
+  EXPECT_FALSE(response_.headers.find("missing"));
 }
 
 TEST_F(ResponseParserTest, ResponseSplitAcrossFeedsIsReassembled) {
@@ -42,7 +42,7 @@ TEST_F(ResponseParserTest, ResponseSplitAcrossFeedsIsReassembled) {
   for (size_t i = 0; i + 1 < bytes.size(); ++i) ASSERT_EQ(parser_.feed(&bytes[i], 1), State::Incomplete) << i;
   ASSERT_EQ(parser_.feed(&bytes.back(), 1), State::Complete);
   EXPECT_EQ(parser_.status(), 201);
-  EXPECT_EQ(*find_header(response_.headers, "x-long-name"), "value");
+  EXPECT_EQ(*response_.headers.find("x-long-name"), "value");
   EXPECT_EQ(response_.body, "abc");
 }
 
@@ -75,7 +75,7 @@ TEST_F(ResponseParserTest, InterimContinueIsSkipped) {
             State::Complete);
   EXPECT_EQ(parser_.status(), 200);
   EXPECT_EQ(response_.body, "ok");
-  EXPECT_EQ(find_header(response_.headers, "x-interim"), nullptr);
+  EXPECT_FALSE(response_.headers.find("x-interim"));
 }
 
 TEST_F(ResponseParserTest, ConnectionCloseDisablesKeepAlive) {
