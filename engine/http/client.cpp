@@ -87,7 +87,7 @@ class Client::Impl final : public ConnectionOwner {
   Op* find_op(RequestId id);
   Op* acquire_op();
   void reset_response(Response* response);
-  void start_hop(Op* op, bool allow_reuse);
+  void start_hop(Op* op, bool allow_reuse, int64_t now);
   Connection* take_connection(const Url& url, bool allow_reuse);
   void park(Connection* connection);
   void finish_hop(Op* op);
@@ -161,8 +161,9 @@ Client::RequestId Client::Impl::send(const Request& request, Completion done, St
   op->redirects = 0;
   op->retried = false;
   op->connection = nullptr;
+  const int64_t now = core::mono_now_ns();
   op->deadline_ns = op->request.timeout_s > 0 && op->request.idle_timeout_s <= 0
-                        ? core::mono_now_ns() + static_cast<int64_t>(op->request.timeout_s * 1e9)
+                        ? now + static_cast<int64_t>(op->request.timeout_s * 1e9)
                         : 0;
   if (op->request.url != last_url_text_ || last_url_text_.empty()) {
     last_url_text_ = op->request.url;
@@ -176,11 +177,11 @@ Client::RequestId Client::Impl::send(const Request& request, Completion done, St
     return op->id;
   }
   op->url = *url;
-  start_hop(op, true);
+  start_hop(op, true, now);
   return op->id;
 }
 
-void Client::Impl::start_hop(Op* op, bool allow_reuse) {
+void Client::Impl::start_hop(Op* op, bool allow_reuse, int64_t now) {
   op->current.status = 0;
   op->current.timing = RequestTiming{};
   op->current.bytes_sent = op->current.bytes_received = 0;
@@ -196,7 +197,7 @@ void Client::Impl::start_hop(Op* op, bool allow_reuse) {
   job.limits = op->request.limits;
   job.response = &op->response;
   job.record = &op->current;
-  job.start_ns = core::mono_now_ns();
+  job.start_ns = now;
   job.deadline_ns = op->deadline_ns;
   job.idle_timeout_ms =
       op->request.idle_timeout_s > 0 ? static_cast<uint64_t>(std::max(1.0, op->request.idle_timeout_s * 1000.0)) : 0;
@@ -263,7 +264,7 @@ void Client::Impl::on_connection_closed(Connection* connection, const Job* faile
       // The server closed a reused keep-alive connection before answering: standard client behaviour is to send
       // the request again, once, on a fresh connection.
       op->retried = true;
-      start_hop(op, false);
+      start_hop(op, false, core::mono_now_ns());
     } else if (op->current.error_code == ErrorCode::None) {
       finish_hop(op);
     } else {
@@ -327,7 +328,7 @@ bool Client::Impl::follow_redirect(Op* op) {
   op->current = Exchange{};
   op->current.method = op->request.method;
   op->current.url = op->url.to_string();
-  start_hop(op, true);
+  start_hop(op, true, core::mono_now_ns());
   return true;
 }
 

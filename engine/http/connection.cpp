@@ -98,24 +98,33 @@ void Connection::start(const Job& job) {
   paused_ = false;
   extra_bytes_ = false;
   first_byte_ns_ = write_done_ns_ = 0;
-  arm_timer();
+  arm_timer(job_.start_ns);
   if (state_ == State::Idle) {
     reused_ = true;
-    begin_request();
+    begin_request(job_.start_ns);
   } else {
     resolve();
   }
 }
 
-void Connection::arm_timer() {
+void Connection::arm_timer(int64_t now) {
   if (job_.idle_timeout_ms > 0) {
+    deadline_timer_due_ns_ = 0;
     uv_timer_start(&timer_, Cb::on_timer, job_.idle_timeout_ms, 0);
     return;
   }
   if (job_.deadline_ns == 0) return;
-  int64_t left_ns = job_.deadline_ns - core::mono_now_ns();
+  // Already due no later than this deadline: when it fires, on_timeout() re-arms it for what is left.
+  if (deadline_timer_due_ns_ != 0 && deadline_timer_due_ns_ <= job_.deadline_ns) return;
+  int64_t left_ns = job_.deadline_ns - now;
   uint64_t left_ms = left_ns > 0 ? static_cast<uint64_t>((left_ns + 999'999) / 1'000'000) : 0;
+  deadline_timer_due_ns_ = now + static_cast<int64_t>(left_ms) * 1'000'000;
   uv_timer_start(&timer_, Cb::on_timer, left_ms, 0);
+}
+
+void Connection::stop_timer() {
+  deadline_timer_due_ns_ = 0;
+  uv_timer_stop(&timer_);
 }
 
 void Connection::resolve() {
@@ -165,13 +174,14 @@ void Connection::arm_attempt_timer() {
     const uint64_t budget_ms = attempt_budget_ms(left_ns, left);
     if (budget_ms * 1'000'000 < static_cast<uint64_t>(left_ns)) {
       attempt_timer_ = true;
+      deadline_timer_due_ns_ = 0;
       uv_timer_start(&timer_, Cb::on_timer, budget_ms, 0);
       return;
     }
   }
   if (attempt_timer_) {
     attempt_timer_ = false;
-    arm_timer();
+    arm_timer(core::mono_now_ns());
   }
 }
 
@@ -219,7 +229,7 @@ void Connection::on_connected(int status) {
   addresses_.reset();
   if (attempt_timer_) {
     attempt_timer_ = false;
-    arm_timer();
+    arm_timer(now);
   }
   uv_tcp_nodelay(&tcp_, 1);
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
@@ -227,12 +237,12 @@ void Connection::on_connected(int status) {
     start_tls();
     return;
   }
-  begin_request();
+  begin_request(now);
 }
 
-void Connection::begin_request() {
+void Connection::begin_request(int64_t now) {
   state_ = State::Active;
-  write_start_ns_ = core::mono_now_ns();
+  write_start_ns_ = now;
   if (reused_) job_.record->timing.blocked_ms = ms_between(job_.start_ns, write_start_ns_);
   head_.clear();
   write_request_head(job_.method, *job_.url, *job_.headers, job_.body, &head_);
@@ -286,7 +296,7 @@ void Connection::on_read(ssize_t nread, const char* data) {
     on_eof_or_error(nread);
     return;
   }
-  if (has_job_ && job_.idle_timeout_ms > 0) arm_timer();  // any byte, even TLS overhead, shows the peer is alive
+  if (has_job_ && job_.idle_timeout_ms > 0) arm_timer(0);  // any byte, even TLS overhead, shows the peer is alive
   if (tls_) {
     on_tls_bytes(data, static_cast<size_t>(nread));
     return;
@@ -301,7 +311,8 @@ void Connection::on_read(ssize_t nread, const char* data) {
 }
 
 void Connection::on_response_bytes(const char* data, size_t size) {
-  if (!response_started_) {
+  const bool first = !response_started_;
+  if (first) {
     response_started_ = true;
     first_byte_ns_ = core::mono_now_ns();
   }
@@ -310,7 +321,9 @@ void Connection::on_response_bytes(const char* data, size_t size) {
     case ResponseParser::State::Failed: fail(parser_.error_code(), parser_.error()); return;
     case ResponseParser::State::Complete:
       extra_bytes_ = parser_.consumed() != size;
-      on_response_complete();
+      // A response that arrived in one read ended when it began: its last byte came with its first (receiving is
+      // 0), and parsing it is our time, not the server's or the network's.
+      on_response_complete(first ? first_byte_ns_ : core::mono_now_ns());
       return;
   }
 }
@@ -330,7 +343,7 @@ void Connection::on_eof_or_error(ssize_t nread) {
     return;
   }
   if (response_started_ && parser_.finish() == ResponseParser::State::Complete) {
-    on_response_complete();
+    on_response_complete(core::mono_now_ns());
     return;
   }
   fail(ErrorCode::ConnectionClosedEarly, "server closed the connection before the response was complete", retry);
@@ -357,11 +370,12 @@ bool Connection::on_head(int status) {
 
 void Connection::on_body(const char* data, size_t size) { owner_->on_stream_body(this, job_, {data, size}); }
 
-void Connection::on_response_complete() {
-  uv_timer_stop(&timer_);
+void Connection::on_response_complete(int64_t now) {
+  // A request-deadline timer keeps running for the next request on this connection (see deadline_timer_due_ns_).
+  if (deadline_timer_due_ns_ == 0) uv_timer_stop(&timer_);
   response_done_ = true;
   job_.record->status = parser_.status();
-  if (!streamed_) record_timing(core::mono_now_ns());
+  if (!streamed_) record_timing(now);
   if (paused_) {
     // Paused by the last body piece of this very response: an idle connection must keep reading.
     paused_ = false;
@@ -385,6 +399,16 @@ void Connection::on_response_complete() {
 }
 
 void Connection::on_timeout() {
+  if (deadline_timer_due_ns_ != 0) {
+    // Left running from an earlier request, or due before this job's deadline was extended: check the job at hand.
+    deadline_timer_due_ns_ = 0;
+    if (!has_job_ || job_.deadline_ns == 0 || job_.idle_timeout_ms > 0) return;
+    const int64_t now = core::mono_now_ns();
+    if (now < job_.deadline_ns) {
+      arm_timer(now);
+      return;
+    }
+  }
   if (attempt_timer_ && state_ == State::Connecting) {
     on_dial_failed(UV_ETIMEDOUT);  // this address took its share of the deadline: on to the next
     return;
@@ -400,7 +424,7 @@ void Connection::pause_reading() {
   if (paused_ || state_ != State::Active) return;
   paused_ = true;
   uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
-  if (job_.idle_timeout_ms > 0) uv_timer_stop(&timer_);
+  if (job_.idle_timeout_ms > 0) stop_timer();
 }
 
 void Connection::resume_reading() {
@@ -408,7 +432,7 @@ void Connection::resume_reading() {
   paused_ = false;
   if (state_ != State::Active) return;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
-  if (job_.idle_timeout_ms > 0) arm_timer();
+  if (job_.idle_timeout_ms > 0) arm_timer(0);
 }
 
 void Connection::stop_stream() {

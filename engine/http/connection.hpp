@@ -103,14 +103,15 @@ class Connection final : private ResponseParser::Listener {
   void on_tcp_recycled();
   void on_connected(int status);
   std::string dial_message(int status) const;
-  void begin_request();
+  // `now`: the caller's clock reading, taken just before (one clock read per event, not one per step).
+  void begin_request(int64_t now);
   void write_plain();
   void note_sent_if_flushed();
   void on_write_done(int status);
   void on_read(ssize_t nread, const char* data);
   void on_eof_or_error(ssize_t nread);
   void on_response_bytes(const char* data, size_t size);
-  void on_response_complete();
+  void on_response_complete(int64_t now);
   void on_timeout();
   bool on_head(int status) override;
   void on_body(const char* data, size_t size) override;
@@ -118,7 +119,8 @@ class Connection final : private ResponseParser::Listener {
   void fail(ErrorCode code, std::string detail, bool retryable = false);
   void close_handles();
   void on_handle_closed();
-  void arm_timer();
+  void arm_timer(int64_t now);
+  void stop_timer();
   // connection_tls.cpp
   void start_tls();
   void drive_handshake();
@@ -151,6 +153,9 @@ class Connection final : private ResponseParser::Listener {
   std::shared_ptr<const net::AddressList> addresses_;
   size_t next_address_ = 0;
   bool tcp_recycling_ = false;  // tcp_ is closing after a failed attempt and will be re-initialised for the next
+  // When timer_ runs for a request deadline: when it fires. It is left running between requests (they mostly share
+  // one timeout), so a request costs no timer restart; on_timeout() re-checks the deadline of the job at hand.
+  int64_t deadline_timer_due_ns_ = 0;
   bool attempt_timer_ = false;  // timer_ bounds the current connect attempt rather than the request
   int64_t connect_start_ns_ = 0, tls_start_ns_ = 0, write_start_ns_ = 0, write_done_ns_ = 0, first_byte_ns_ = 0;
 

@@ -43,9 +43,10 @@ void Connection::drive_handshake() {
     return;
   }
   if (status != tls::ClientSession::Status::Ok || !tls_->handshake_complete()) return;  // wants more bytes
-  job_.record->timing.tls_handshaking_ms = static_cast<double>(core::mono_now_ns() - tls_start_ns_) / 1e6;
+  const int64_t now = core::mono_now_ns();
+  job_.record->timing.tls_handshaking_ms = static_cast<double>(now - tls_start_ns_) / 1e6;
   tls_version_ = tls_->version();
-  begin_request();
+  begin_request(now);
 }
 
 void Connection::on_tls_bytes(const char* data, size_t size) {

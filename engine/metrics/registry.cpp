@@ -92,9 +92,9 @@ void Registry::add(MetricId metric, TagSetId tags, double value) {
   LUALOAD_ASSERT(tags < tag_sets_.size());
   if (std::isnan(value)) return;
   const uint64_t key = series_key(metric, tags);
-  auto it = series_.find(key);
-  if (it == series_.end()) it = series_.emplace(key, Sink(definitions_[metric].type)).first;
-  it->second.add(value);
+  Sink* sink = series_.find(key);
+  if (sink == nullptr) sink = &series_.insert(key, definitions_[metric].type);
+  sink->add(value);
   if (sample_capacity_ == 0) return;
   if (samples_.size() >= sample_capacity_) {
     ++samples_dropped_;
@@ -126,8 +126,10 @@ void Registry::move_samples(Delta& delta) {
 Delta Registry::take_delta() {
   Delta delta;
   delta.definitions = definitions_;
-  for (auto& [key, sink] : series_) {
+  for (size_t i = 0; i < series_.size(); ++i) {
+    Sink& sink = series_.sink_at(i);
     if (sink.empty()) continue;
+    const uint64_t key = series_.key_at(i);
     const auto metric = static_cast<MetricId>(key >> 32);
     const auto tags = static_cast<TagSetId>(key & 0xffffffffu);
     delta.series.push_back({definitions_[metric].name, tag_sets_[tags], sink});

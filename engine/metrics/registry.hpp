@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/metrics/metric.hpp"
+#include "engine/metrics/series_table.hpp"
 #include "engine/metrics/sink.hpp"
 
 namespace luaload::engine::metrics {
@@ -74,7 +75,7 @@ class Registry {
   std::unordered_map<std::string, MetricId> by_name_;
   std::vector<Tags> tag_sets_;
   std::unordered_map<std::string, TagSetId> tag_set_ids_;  // key: canonical encoding of the sorted tags
-  std::unordered_map<uint64_t, Sink> series_;              // key: metric << 32 | tag set
+  SeriesTable series_;                                     // key: metric << 32 | tag set
   size_t sample_capacity_ = 0;
   std::vector<RawSample> samples_;  // `tags` holds the TagSetId here; take_delta() renumbers
   uint64_t samples_dropped_ = 0;

@@ -121,12 +121,12 @@ void ScenarioRun::set_active(size_t count, int64_t now) {
       slot.ramp_down_deadline_ns = kNever;  // still busy: it simply keeps going
       --ramping_down_;
     }
-    if (!slot.busy && slot.body && may_loop(slot)) start_iteration(slot, now, now);
+    if (!slot.busy && slot.body && may_loop(slot, now)) start_iteration(slot, now, now);
   }
 }
 
-bool ScenarioRun::may_loop(VuSlot& slot) {
-  if (stopping_ || !slot.active || clock_.now_ns() >= end_ns_) return false;
+bool ScenarioRun::may_loop(VuSlot& slot, int64_t now) {
+  if (stopping_ || !slot.active || now >= end_ns_) return false;
   if (plan_.config->executor == Executor::PerVuIterations) return slot.iterations < static_cast<uint64_t>(plan_.config->iterations);
   if (plan_.iterations_left) return plan_.iterations_left->fetch_sub(1, std::memory_order_relaxed) > 0;
   return true;
@@ -214,7 +214,7 @@ void ScenarioRun::on_iteration_done(VuSlot& slot, IterationOutcome outcome) {
   }
   if (outcome != IterationOutcome::Aborted) {
     if (closed_model()) {
-      if (may_loop(slot)) start_iteration(slot, now, now);
+      if (may_loop(slot, now)) start_iteration(slot, now, now);
     } else if (!stopping_ && !queue_.empty()) {
       int64_t due = queue_.front();
       queue_.pop_front();

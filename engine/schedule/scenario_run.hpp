@@ -79,7 +79,7 @@ class ScenarioRun {
   void service_closed(int64_t now);
   void service_arrivals(int64_t now);
   void set_active(size_t count, int64_t now);
-  bool may_loop(VuSlot& slot);
+  bool may_loop(VuSlot& slot, int64_t now);
   VuSlot* free_slot();
   void start_iteration(VuSlot& slot, int64_t scheduled_ns, int64_t now);
   void on_iteration_done(VuSlot& slot, IterationOutcome outcome);

@@ -3,6 +3,8 @@
 // the next, and a request sent from inside a completion must not disturb the response being looked at.
 #include <string>
 
+#include "engine/core/clock.hpp"
+
 #include "client_fixture.hpp"
 
 namespace luaload::engine::http {
@@ -78,6 +80,49 @@ TEST_F(ClientReuseTest, CancellingAFinishedRequestIdIsANoOp) {
   ASSERT_TRUE(test::run_until(&loop_, [&] { return done > 1; }));
   EXPECT_EQ(done, 11);
   EXPECT_NE(id, next);
+}
+
+// A connection's request-deadline timer is left running between requests: it must still fire on time for a
+// shorter deadline, never early for a longer one, and harmlessly on an idle connection.
+TEST_F(ClientReuseTest, AShorterTimeoutAfterALongerOneOnTheSameConnectionStillFiresOnTime) {
+  auto& srv = server({{.bytes = http_response(200, "a")}, test::silent_reply()});
+  Request request;
+  request.url = srv.url();
+  request.timeout_s = 60;
+  ASSERT_EQ(fetch(request).final.status, 200);
+  request.timeout_s = 0.1;
+  const int64_t start = core::mono_now_ns();
+  Response response = fetch(request, 5000);
+  EXPECT_EQ(response.final.error_code, ErrorCode::RequestTimeout);
+  EXPECT_LT(core::mono_now_ns() - start, 2'000'000'000);
+  EXPECT_EQ(srv.accepts(), 1u);
+}
+
+TEST_F(ClientReuseTest, ATimerLeftFromAnEarlierShortTimeoutDoesNotCutALongerRequestShort) {
+  // The second answer takes ~400 ms to drip in, well past the first request's 100 ms deadline.
+  auto& srv = server({{.bytes = http_response(200, "a")},
+                      {.bytes = http_response(200, std::string(80, 'z')), .drip_bytes = 10, .drip_interval_ms = 40}});
+  Request request;
+  request.url = srv.url();
+  request.timeout_s = 0.1;
+  ASSERT_EQ(fetch(request).final.status, 200);
+  request.timeout_s = 10;
+  Response response = fetch(request);
+  EXPECT_EQ(response.final.error_code, ErrorCode::None) << response.final.error;
+  EXPECT_EQ(response.body, std::string(80, 'z'));
+  EXPECT_EQ(srv.accepts(), 1u);
+}
+
+TEST_F(ClientReuseTest, ATimerFiringOnAnIdleConnectionLeavesItUsable) {
+  auto& srv = server({{.bytes = http_response(200, "a")}});
+  Request request;
+  request.url = srv.url();
+  request.timeout_s = 0.05;
+  ASSERT_EQ(fetch(request).final.status, 200);
+  test::run_until(&loop_, [] { return false; }, 150);  // the 50 ms timer fires while nothing runs
+  EXPECT_EQ(client().open_connections(), 1u);
+  EXPECT_EQ(fetch(request).final.status, 200);
+  EXPECT_EQ(srv.accepts(), 1u);
 }
 
 }  // namespace
