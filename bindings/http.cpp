@@ -8,13 +8,11 @@
 #include <utility>
 
 #include "bindings/runtime.hpp"
-#include "engine/metrics/builtin.hpp"
 
 namespace luaload::bindings {
 
 namespace {
 
-namespace builtin = engine::metrics::builtin;
 using engine::http::Exchange;
 
 // Arguments of core.http_request.
@@ -36,21 +34,21 @@ void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine
                      double lag_ms) {
   auto& registry = impl.registry();
   const bool expected = expected_status(exchange.status);
-  const auto id = impl.request_tags().exchange(base, exchange.method, exchange.url, exchange.status,
-                                               static_cast<uint32_t>(exchange.error_code));
+  const auto& s = impl.request_tags().exchange_series(base, exchange.method, exchange.url, exchange.status,
+                                                      static_cast<uint32_t>(exchange.error_code));
   const auto& t = exchange.timing;
-  registry.add(builtin::kHttpReqs, id, 1);
-  registry.add(builtin::kHttpReqFailed, id, expected ? 0 : 1);
-  registry.add(builtin::kHttpReqDuration, id, t.duration_ms);
-  if (lag_ms >= 0) registry.add(builtin::kHttpReqDurationCorrected, id, t.duration_ms + lag_ms);
-  registry.add(builtin::kHttpReqBlocked, id, t.blocked_ms);
-  registry.add(builtin::kHttpReqConnecting, id, t.connecting_ms);
-  registry.add(builtin::kHttpReqTlsHandshaking, id, t.tls_handshaking_ms);
-  registry.add(builtin::kHttpReqSending, id, t.sending_ms);
-  registry.add(builtin::kHttpReqWaiting, id, t.waiting_ms);
-  registry.add(builtin::kHttpReqReceiving, id, t.receiving_ms);
-  registry.add(builtin::kDataSent, id, static_cast<double>(exchange.bytes_sent));
-  registry.add(builtin::kDataReceived, id, static_cast<double>(exchange.bytes_received));
+  registry.add_to(s.reqs, 1);
+  registry.add_to(s.failed, expected ? 0 : 1);
+  registry.add_to(s.duration, t.duration_ms);
+  if (lag_ms >= 0) registry.add_to(s.duration_corrected, t.duration_ms + lag_ms);
+  registry.add_to(s.blocked, t.blocked_ms);
+  registry.add_to(s.connecting, t.connecting_ms);
+  registry.add_to(s.tls_handshaking, t.tls_handshaking_ms);
+  registry.add_to(s.sending, t.sending_ms);
+  registry.add_to(s.waiting, t.waiting_ms);
+  registry.add_to(s.receiving, t.receiving_ms);
+  registry.add_to(s.data_sent, static_cast<double>(exchange.bytes_sent));
+  registry.add_to(s.data_received, static_cast<double>(exchange.bytes_received));
 }
 
 // The response is only read: the Client reuses its buffers for the VU's next request.

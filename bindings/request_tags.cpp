@@ -4,9 +4,13 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/metrics/builtin.hpp"
+
 namespace luaload::bindings {
 
 namespace {
+
+namespace builtin = engine::metrics::builtin;
 
 using engine::metrics::Tags;
 using engine::metrics::TagSetId;
@@ -50,6 +54,42 @@ TagSetId RequestTags::exchange(TagSetId base, std::string_view method, std::stri
   add_unless_present(tags, "expected_response", expected ? "true" : "false");
   if (error_code != 0) add_unless_present(tags, "error_code", std::to_string(error_code));
   return remember(registry_.intern(std::move(tags)));
+}
+
+const RequestTags::ExchangeSeries& RequestTags::exchange_series(TagSetId base, std::string_view method,
+                                                               std::string_view url, int status,
+                                                               uint32_t error_code) {
+  for (const RecentExchange& recent : recent_) {
+    if (recent.used && recent.base == base && recent.status == status && recent.error_code == error_code &&
+        recent.url == url && recent.method == method) {
+      return recent.series;
+    }
+  }
+  RecentExchange& slot = recent_[next_recent_];
+  next_recent_ = (next_recent_ + 1) % kRecentShapes;
+  const TagSetId tags = exchange(base, method, url, status, error_code);
+  slot.used = true;
+  slot.base = base;
+  slot.status = status;
+  slot.error_code = error_code;
+  slot.method.assign(method);
+  slot.url.assign(url);
+  ExchangeSeries& s = slot.series;
+  auto series = [&](engine::metrics::MetricId metric) { return registry_.series(metric, tags); };
+  s.tags = tags;
+  s.reqs = series(builtin::kHttpReqs);
+  s.failed = series(builtin::kHttpReqFailed);
+  s.duration = series(builtin::kHttpReqDuration);
+  s.duration_corrected = series(builtin::kHttpReqDurationCorrected);
+  s.blocked = series(builtin::kHttpReqBlocked);
+  s.connecting = series(builtin::kHttpReqConnecting);
+  s.tls_handshaking = series(builtin::kHttpReqTlsHandshaking);
+  s.sending = series(builtin::kHttpReqSending);
+  s.waiting = series(builtin::kHttpReqWaiting);
+  s.receiving = series(builtin::kHttpReqReceiving);
+  s.data_sent = series(builtin::kDataSent);
+  s.data_received = series(builtin::kDataReceived);
+  return s;
 }
 
 TagSetId RequestTags::remember(TagSetId id) {

@@ -256,12 +256,35 @@ void Connection::begin_request(int64_t now) {
   }
 }
 
+// The socket nearly always takes a request whole: written directly, it needs no write request, no completion
+// callback and no loop turn (libuv re-registers the socket with epoll after every queued write). Only what the
+// socket did not take is queued.
 void Connection::write_plain() {
   uv_buf_t bufs[2] = {uv_buf_init(head_.data(), static_cast<unsigned>(head_.size())),
                       uv_buf_init(const_cast<char*>(job_.body.data()), static_cast<unsigned>(job_.body.size()))};
+  const unsigned count = job_.body.empty() ? 1 : 2;
+  auto* stream = reinterpret_cast<uv_stream_t*>(&tcp_);
+  int written = uv_try_write(stream, bufs, count);
+  if (written < 0 && written != UV_EAGAIN) {
+    fail(io_error(written), std::string("write: ") + uv_strerror(written), reused_);
+    return;
+  }
+  size_t taken = written > 0 ? static_cast<size_t>(written) : 0;
+  if (taken == head_.size() + job_.body.size()) {
+    write_pending_ = false;
+    write_done_ns_ = core::mono_now_ns();
+    return;
+  }
+  for (uv_buf_t& buf : bufs) {
+    const size_t skip = std::min(taken, buf.len);
+    buf.base += skip;
+    buf.len -= skip;
+    taken -= skip;
+  }
+  uv_buf_t* rest = bufs[0].len == 0 ? &bufs[1] : &bufs[0];
+  const unsigned rest_count = bufs[0].len == 0 ? 1 : count;
   ++pending_writes_;
-  int rc = uv_write(&write_req_, reinterpret_cast<uv_stream_t*>(&tcp_), bufs, job_.body.empty() ? 1 : 2,
-                    Cb::on_write);
+  int rc = uv_write(&write_req_, stream, rest, rest_count, Cb::on_write);
   if (rc != 0) {
     --pending_writes_;
     fail(io_error(rc), std::string("write: ") + uv_strerror(rc), reused_);

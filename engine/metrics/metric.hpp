@@ -16,6 +16,7 @@ enum class ValueType { Default, Time, Data };  // Time values are milliseconds; 
 
 using MetricId = uint32_t;
 using TagSetId = uint32_t;
+using SeriesId = uint32_t;
 using Tag = std::pair<std::string, std::string>;
 using Tags = std::vector<Tag>;  // sorted by key, keys unique, once interned
 

@@ -95,12 +95,32 @@ void Registry::add(MetricId metric, TagSetId tags, double value) {
   Sink* sink = series_.find(key);
   if (sink == nullptr) sink = &series_.insert(key, definitions_[metric].type);
   sink->add(value);
-  if (sample_capacity_ == 0) return;
+  if (sample_capacity_ != 0) log_sample(key, value);
+}
+
+SeriesId Registry::series(MetricId metric, TagSetId tags) {
+  LUALOAD_ASSERT(metric < definitions_.size());
+  LUALOAD_ASSERT(tags < tag_sets_.size());
+  const uint64_t key = series_key(metric, tags);
+  if (const auto index = series_.index_of(key)) return *index;
+  series_.insert(key, definitions_[metric].type);
+  return static_cast<SeriesId>(series_.size() - 1);
+}
+
+void Registry::add_to(SeriesId series, double value) {
+  LUALOAD_ASSERT(series < series_.size());
+  if (std::isnan(value)) return;
+  series_.sink_at(series).add(value);
+  if (sample_capacity_ != 0) log_sample(series_.key_at(series), value);
+}
+
+void Registry::log_sample(uint64_t key, double value) {
   if (samples_.size() >= sample_capacity_) {
     ++samples_dropped_;
     return;
   }
-  samples_.push_back({metric, tags, value, core::wall_now_ms()});
+  samples_.push_back({static_cast<MetricId>(key >> 32), static_cast<TagSetId>(key & 0xffffffffu), value,
+                      core::wall_now_ms()});
 }
 
 void Registry::enable_sample_log(size_t capacity) {

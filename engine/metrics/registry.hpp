@@ -59,6 +59,10 @@ class Registry {
   // again after take_delta(): series are cleared in place, not removed. `metric` and `tags` must be ids this
   // registry returned (asserted in debug builds).
   void add(MetricId metric, TagSetId tags, double value);
+  // A series' handle, for callers that record into the same series over and over (an HTTP request's dozen
+  // samples): add_to() skips the lookup add() does. Creates the series if needed; valid for the registry's life.
+  SeriesId series(MetricId metric, TagSetId tags);
+  void add_to(SeriesId series, double value);
 
   // Copies everything recorded since the previous call into a Delta and clears it here.
   Delta take_delta();
@@ -70,6 +74,7 @@ class Registry {
 
  private:
   void move_samples(Delta& delta);
+  void log_sample(uint64_t key, double value);
 
   std::vector<MetricDef> definitions_;
   std::unordered_map<std::string, MetricId> by_name_;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "engine/metrics/sink.hpp"
@@ -18,10 +19,16 @@ class SeriesTable {
   SeriesTable() : slots_(kInitialSlots, 0) {}
 
   Sink* find(uint64_t key) {
+    const std::optional<uint32_t> index = index_of(key);
+    return index ? &sinks_[*index] : nullptr;
+  }
+
+  // The position of the key's sink (stable: sinks are never removed), nullopt when absent.
+  std::optional<uint32_t> index_of(uint64_t key) const {
     for (size_t slot = home(key);; slot = (slot + 1) & mask()) {
       const uint32_t index = slots_[slot];
-      if (index == 0) return nullptr;
-      if (keys_[index - 1] == key) return &sinks_[index - 1];
+      if (index == 0) return std::nullopt;
+      if (keys_[index - 1] == key) return index - 1;
     }
   }
 

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "bindings/request_tags.hpp"
 
+#include "engine/metrics/builtin.hpp"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <string>
 
 namespace luaload::bindings {
 namespace {
@@ -65,6 +68,36 @@ TEST(RequestTagsTest, UrlsThatDifferOnlyAfterAnEmbeddedSeparatorStayDistinct) {
   RequestTags tags(registry);
   const auto base = tags.defaults("", "");
   EXPECT_NE(tags.exchange(base, "GET", "http://h/a", 200, 0), tags.exchange(base, "GETh", "ttp://h/a", 200, 0));
+}
+
+TEST(RequestTagsTest, ExchangeSeriesAreTheSeriesOfTheExchangesTagSetForEveryMetric) {
+  Registry registry;
+  RequestTags tags(registry);
+  const auto base = tags.defaults("", "");
+  const auto& s = tags.exchange_series(base, "GET", "http://h/", 200, 0);
+  const auto id = tags.exchange(base, "GET", "http://h/", 200, 0);
+  EXPECT_EQ(s.tags, id);
+  EXPECT_EQ(s.reqs, registry.series(engine::metrics::builtin::kHttpReqs, id));
+  EXPECT_EQ(s.waiting, registry.series(engine::metrics::builtin::kHttpReqWaiting, id));
+  EXPECT_EQ(s.data_received, registry.series(engine::metrics::builtin::kDataReceived, id));
+}
+
+TEST(RequestTagsTest, ExchangeSeriesStayRightPastTheNumberOfShapesRemembered) {
+  Registry registry;
+  RequestTags tags(registry);
+  const auto base = tags.defaults("", "");
+  // Twice round more distinct shapes than are remembered, then each again: every answer must match its shape.
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 20; ++i) {
+      const std::string url = "http://h/" + std::to_string(i);
+      const int status = i % 2 == 0 ? 200 : 404;
+      const auto& s = tags.exchange_series(base, "GET", url, status, 0);
+      EXPECT_EQ(s.tags, tags.exchange(base, "GET", url, status, 0)) << round << " " << i;
+      EXPECT_EQ(s.duration, registry.series(engine::metrics::builtin::kHttpReqDuration, s.tags));
+    }
+  }
+  EXPECT_NE(tags.exchange_series(base, "GET", "http://h/1", 200, 0).tags,
+            tags.exchange_series(base, "GET", "http://h/1", 404, 0).tags);
 }
 
 }  // namespace

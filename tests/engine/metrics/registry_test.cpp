@@ -126,5 +126,27 @@ TEST(Registry, AddIsCheapOnTheHotPath) {
   EXPECT_EQ(r.take_delta().series[0].sink.trend().count(), static_cast<uint64_t>(kSamples));
 }
 
+TEST(Registry, ASeriesHandleAddsToTheSameSinkAsAddWithMetricAndTags) {
+  Registry r;
+  const TagSetId tags = r.intern({{"name", "a"}});
+  r.add(builtin::kHttpReqs, tags, 1);
+  const SeriesId series = r.series(builtin::kHttpReqs, tags);
+  EXPECT_EQ(r.series(builtin::kHttpReqs, tags), series);
+  EXPECT_NE(r.series(builtin::kHttpReqs, r.intern({{"name", "b"}})), series);
+  r.add_to(series, 2);
+  r.add_to(series, std::nan(""));  // dropped, as add() drops it
+  const Delta delta = r.take_delta();
+  ASSERT_EQ(delta.series.size(), 1u);
+  EXPECT_EQ(delta.series[0].metric, "http_reqs");
+  EXPECT_EQ(delta.series[0].sink.counter().sum, 3);
+  EXPECT_EQ(delta.series[0].sink.counter().count, 2u);
+}
+
+TEST(Registry, ASeriesCreatedThroughAHandleButNeverAddedToIsNotInTheDelta) {
+  Registry r;
+  r.series(builtin::kHttpReqDurationCorrected, r.intern({}));
+  EXPECT_TRUE(r.take_delta().series.empty());
+}
+
 }  // namespace
 }  // namespace luaload::engine::metrics

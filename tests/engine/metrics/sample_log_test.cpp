@@ -42,6 +42,19 @@ TEST(SampleLog, KeepsEverySampleInOrderWithItsTagsAndAWallClockTime) {
   EXPECT_LE(delta.samples[2].time_ms, after);
 }
 
+TEST(SampleLog, LogsSamplesAddedThroughASeriesHandleWithTheirMetricAndTags) {
+  Registry r;
+  r.enable_sample_log(100);
+  const TagSetId login = r.intern({{"name", "login"}});
+  const SeriesId series = r.series(builtin::kHttpReqWaiting, login);
+  r.add_to(series, 4.5);
+  const Delta delta = r.take_delta();
+  ASSERT_EQ(delta.samples.size(), 1u);
+  EXPECT_EQ(delta.samples[0].value, 4.5);
+  EXPECT_EQ(delta.definitions[delta.samples[0].metric].name, "http_req_waiting");
+  EXPECT_EQ(delta.sample_tags[delta.samples[0].tags], (Tags{{"name", "login"}}));
+}
+
 TEST(SampleLog, CountsSamplesPastItsCapacityAsDroppedWithoutLosingThemFromTheSinks) {
   Registry r;
   r.enable_sample_log(2);
