@@ -7,8 +7,8 @@ namespace luaload::engine::http {
 namespace {
 
 // Kept across clear(): a typical response head fits, a pathological one is let go.
-constexpr size_t kKeptTextBytes = 16 * 1024;
-constexpr size_t kKeptHeaders = 64;
+constexpr size_t kKeptTextBytes = 2 * 1024;
+constexpr size_t kKeptHeaders = 32;
 
 bool same_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
