@@ -4,6 +4,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "engine/output/utf8.hpp"
+
 namespace luaload::engine::output {
 namespace {
 
@@ -94,10 +96,12 @@ std::string prometheus_name(std::string_view name) {
   return out;
 }
 
+// The text format is UTF-8: one invalid byte in a label value would make Prometheus reject the whole scrape, so
+// invalid sequences become U+FFFD first, as in every other output.
 std::string prometheus_label_value(std::string_view value) {
   std::string out;
   out.reserve(value.size());
-  for (char c : value) {
+  for (char c : sanitize_utf8(value)) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '"') {

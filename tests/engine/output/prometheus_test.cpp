@@ -74,6 +74,14 @@ TEST(Prometheus, LabelNamesAreSanitisedAndValuesEscaped) {
       << prometheus_text(store);
 }
 
+TEST(Prometheus, InvalidUtf8InALabelValueBecomesTheReplacementCharacter) {
+  auto store = store_with([](metrics::Registry& w) {
+    w.add(builtin::kHttpReqs, w.intern({{"name", "caf\xC3\xA9 \xFF\xC0\xAF"}}), 1);
+  });
+  EXPECT_TRUE(contains(prometheus_text(store), "luaload_http_reqs_total{name=\"caf\xC3\xA9 \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\"} 1"))
+      << prometheus_text(store);
+}
+
 TEST(Prometheus, SanitisesMetricNames) {
   EXPECT_EQ(prometheus_name("a.b-c"), "a_b_c");
   EXPECT_EQ(prometheus_name("1x"), "_1x");
