@@ -11,6 +11,9 @@
 #
 # Settings (environment): ROUNDS=3 DURATION=10 (seconds) CONNS=100 SLEEP_VUS=10000 TOOLS="wrk wrk_lua luaload"
 #   LUALOAD=build/luaload SERVER_CPU=1 LOAD_CPU=0 CSV=path (also write every run as CSV) PORT (default: random)
+# MODE=instructions: instead, user-space instructions per request under valgrind's callgrind (exact whatever the
+#   machine is doing, unlike CPU time), 10 connections/VUs, INSTR_DURATION (4) seconds per tool. luaload's
+#   start-up is measured separately (`-i 10`) and subtracted.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -223,8 +226,51 @@ run_sleepers() {
     printf "  %.1f KB per VU gross, %.1f KB per VU marginal   (target <= 20 KB)\n", r / n, (r - b) / (n - 1) }'
 }
 
+# "Collected : N" from callgrind's report: instructions of every thread of the run.
+collected() { awk '/Collected :/ { n = $NF } END { print n + 0 }' "$1"; }
+
+run_instructions() {
+  command -v valgrind >/dev/null || die "valgrind not found (apt-get install valgrind)"
+  local seconds=${INSTR_DURATION:-4} tool total requests base base_requests
+  echo "User-space instructions per request (callgrind, 10 connections/VUs, ${seconds} s, one thread):"
+  for tool in $TOOLS; do
+    case $tool in
+      wrk | wrk_lua)
+        local script=()
+        [[ $tool == wrk_lua ]] && script=(-s "$BENCH_DIR/wrk_request.lua")
+        timeout $((seconds + 120)) valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+          wrk -t1 -c10 -d"${seconds}s" "${script[@]}" "http://127.0.0.1:$PORT/" >"$WORK/i.out" 2>"$WORK/i.err" || true
+        total=$(collected "$WORK/i.err")
+        requests=$(awk '/ requests in /{ print $1 }' "$WORK/i.out")
+        base=0 base_requests=0
+        ;;
+      luaload)
+        [[ -x $LUALOAD ]] || { echo "  luaload: skipped, $LUALOAD not built"; continue; }
+        local common=(run "$BENCH_DIR/get.lua" -u 10 --threads 1 --quiet -e "URL=http://127.0.0.1:$PORT/")
+        timeout 120 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$LUALOAD" "${common[@]}" -i 10 \
+          --summary-export "$WORK/i0.json" >/dev/null 2>"$WORK/i0.err" || true
+        timeout $((seconds + 120)) valgrind --tool=callgrind --callgrind-out-file=/dev/null "$LUALOAD" "${common[@]}" \
+          -d "${seconds}s" --summary-export "$WORK/i.json" >/dev/null 2>"$WORK/i.err" || true
+        base=$(collected "$WORK/i0.err")
+        total=$(collected "$WORK/i.err")
+        read -r base_requests _ < <(luaload_http_reqs "$WORK/i0.json" /dev/null)
+        read -r requests _ < <(luaload_http_reqs "$WORK/i.json" /dev/null)
+        ;;
+      *) die "unknown tool '$tool' in TOOLS" ;;
+    esac
+    awk -v t="$tool" -v a="$total" -v b="$base" -v n="$requests" -v m="$base_requests" 'BEGIN {
+      if (n - m > 0) printf "  %-8s %8.0f instructions/request  (%d requests)\n", t, (a - b) / (n - m), n - m
+      else printf "  %-8s no requests measured\n", t }'
+  done
+}
+
 main() {
   check_tools
+  if [[ ${MODE:-} == instructions ]]; then
+    start_nginx
+    run_instructions
+    return
+  fi
   start_nginx
   echo "nginx on 127.0.0.1:$PORT (CPU $SERVER_CPU), load generators on CPU $LOAD_CPU"
   : >"$RESULTS"
