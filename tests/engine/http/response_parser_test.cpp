@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace luaload::engine::http {
 namespace {
 
@@ -160,6 +164,39 @@ TEST_F(ResponseParserTest, ConsumedCountsOnlyTheLastCallsBytes) {
   ASSERT_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab"), State::Incomplete);
   ASSERT_EQ(parser_.feed("cd", 2), State::Complete);
   EXPECT_EQ(parser_.consumed(), 2u);
+}
+
+// Header pieces are noted by position in the input and copied when feed() returns: whatever the chunking, and
+// with the caller overwriting its buffer after every feed (as the shared read buffer is), the result is the same.
+TEST_F(ResponseParserTest, EveryWayOfCuttingAResponseIntoThreeReadsGivesTheSameHeadersAndBody) {
+  const std::string bytes =
+      "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Tue, 24 Nov 2026 23:53:38 GMT\r\n"
+      "Content-Type:  text/html \t\r\nX-Empty:\r\nX-Two: a\r\nx-two: b\r\nContent-Length: 5\r\n\r\nhello";
+  ASSERT_EQ(feed(bytes), State::Complete);
+  std::vector<std::pair<std::string, std::string>> expected;
+  for (const auto& [name, value] : response_.headers) expected.emplace_back(name, value);
+  ASSERT_EQ(expected.size(), 7u);
+  EXPECT_EQ(expected[2], (std::pair<std::string, std::string>{"Content-Type", "text/html"}));
+  EXPECT_EQ(expected[3], (std::pair<std::string, std::string>{"X-Empty", ""}));
+
+  std::string buffer;
+  for (size_t i = 1; i < bytes.size(); ++i) {
+    for (size_t j = i; j < bytes.size(); ++j) {
+      parser_.begin({}, false, &response_);
+      State state = State::Incomplete;
+      for (auto [from, to] : {std::pair{size_t{0}, i}, std::pair{i, j}, std::pair{j, bytes.size()}}) {
+        if (from == to) continue;
+        buffer.assign(bytes, from, to - from);
+        state = parser_.feed(buffer.data(), buffer.size());
+        buffer.assign(buffer.size(), '#');
+      }
+      ASSERT_EQ(state, State::Complete) << i << " " << j;
+      std::vector<std::pair<std::string, std::string>> got;
+      for (const auto& [name, value] : response_.headers) got.emplace_back(name, value);
+      ASSERT_EQ(got, expected) << "cut at " << i << " and " << j;
+      ASSERT_EQ(response_.body, "hello");
+    }
+  }
 }
 
 }  // namespace
