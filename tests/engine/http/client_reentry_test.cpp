@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+// Calls into the Client from inside a completion (send, cancel, close), and completions that move the pooled
+// Response away: the Op is handed back to the pool only after the completion returns, so none of this may disturb
+// another request or leave anything of one exchange in the next.
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "client_fixture.hpp"
+
+namespace luaload::engine::http {
+namespace {
+
+using test::http_response;
+
+class ClientReentryTest : public ClientFixture {
+ protected:
+  // A Client of the test's own, for tests that close it themselves (the fixture's TearDown closes client()).
+  std::unique_ptr<Client> own_client() { return std::make_unique<Client>(env_); }
+};
+
+TEST_F(ClientReentryTest, AResponseMovedAwayByItsCompletionLeavesNothingBehindForTheNext) {
+  const std::string big_body(10000, 'x');
+  const std::string long_header = "X-Long: " + std::string(3000, 'h') + "\r\n";
+  auto& srv = server({{.bytes = http_response(302, "", "Location: /final\r\n")},
+                      {.bytes = http_response(200, big_body, long_header)},
+                      {.bytes = http_response(404, "b")}});
+  Request request;
+  request.url = srv.url("/start");
+  request.method = "POST";
+  request.body = std::string(6000, 'p');
+  Response first;
+  int calls = 0;
+  client().send(request, [&](Response&& r) {
+    first = std::move(r);
+    ++calls;
+  });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return calls == 1; }));
+  EXPECT_EQ(first.final.status, 200);
+  EXPECT_EQ(first.redirects.size(), 1u);
+  EXPECT_EQ(first.body, big_body);
+  EXPECT_EQ(first.headers.find("x-long")->size(), 3000u);
+
+  request.url = srv.url("/two");
+  request.method = "GET";
+  request.body.clear();
+  Response second = fetch(request);
+  EXPECT_EQ(second.final.status, 404);
+  EXPECT_EQ(second.final.method, "GET");
+  EXPECT_EQ(second.final.url, srv.url("/two"));
+  EXPECT_TRUE(second.redirects.empty());
+  EXPECT_EQ(second.body, "b");
+  ASSERT_EQ(second.headers.size(), 1u);  // Content-Length only
+  EXPECT_EQ(second.headers[0].name, "Content-Length");
+  EXPECT_EQ(second.proto, "HTTP/1.1");
+  EXPECT_TRUE(second.tls_version.empty());
+  EXPECT_EQ(srv.last_request_body_bytes(), 0u);
+  EXPECT_EQ(first.body, big_body);  // the moved-out response is the caller's now
+}
+
+TEST_F(ClientReentryTest, ARequestSentFromInsideACompletionThatMovedTheResponseReusesTheConnection) {
+  auto& srv = server({{.bytes = http_response(200, "outer", "X-Outer: 1\r\n")},
+                      {.bytes = http_response(201, "inner")}});
+  Request request;
+  request.url = srv.url("/outer");
+  Response outer_kept;
+  Response inner_got;
+  int inner_calls = 0;
+  client().send(request, [&](Response&& outer) {
+    outer_kept = std::move(outer);
+    Request next;
+    next.url = srv.url("/inner");
+    client().send(next, [&](Response&& inner) {
+      inner_got = std::move(inner);
+      ++inner_calls;
+    });
+  });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return inner_calls == 1; }));
+  EXPECT_EQ(outer_kept.final.status, 200);
+  EXPECT_EQ(outer_kept.body, "outer");
+  EXPECT_EQ(outer_kept.headers.find("x-outer"), "1");
+  EXPECT_EQ(inner_got.final.status, 201);
+  EXPECT_EQ(inner_got.body, "inner");
+  EXPECT_FALSE(inner_got.headers.find("x-outer").has_value());
+  EXPECT_EQ(inner_got.final.url, srv.url("/inner"));
+  EXPECT_EQ(srv.accepts(), 1u);
+}
+
+TEST_F(ClientReentryTest, CancellingAnotherRequestFromInsideACompletionFailsItOnce) {
+  auto& fast = server({{.bytes = http_response(200, "a")}});
+  auto& silent = server({test::silent_reply()});
+  Request slow_request;
+  slow_request.url = silent.url();
+  int slow_calls = 0;
+  ErrorCode slow_error = ErrorCode::None;
+  Client::RequestId slow = client().send(slow_request, [&](Response&& r) {
+    ++slow_calls;
+    slow_error = r.final.error_code;
+  });
+  Request fast_request;
+  fast_request.url = fast.url();
+  int fast_status = 0;
+  client().send(fast_request, [&](Response&& r) {
+    fast_status = r.final.status;
+    client().cancel(slow);
+  });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return slow_calls > 0; }));
+  settle();
+  EXPECT_EQ(fast_status, 200);
+  EXPECT_EQ(slow_calls, 1);
+  EXPECT_EQ(slow_error, ErrorCode::Cancelled);
+}
+
+TEST_F(ClientReentryTest, ClosingTheClientFromInsideACompletionCancelsTheRequestStillInFlightOnce) {
+  auto& fast = server({{.bytes = http_response(200, "a")}});
+  auto& silent = server({test::silent_reply()});
+  std::unique_ptr<Client> own = own_client();
+  Request slow_request;
+  slow_request.url = silent.url();
+  int slow_calls = 0;
+  ErrorCode slow_error = ErrorCode::None;
+  own->send(slow_request, [&](Response&& r) {
+    ++slow_calls;
+    slow_error = r.final.error_code;
+  });
+  Request fast_request;
+  fast_request.url = fast.url();
+  int fast_calls = 0;
+  bool closed = false;
+  own->send(fast_request, [&](Response&& r) {
+    ++fast_calls;
+    own->close([&] { closed = true; });
+  });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return closed; }));
+  EXPECT_EQ(fast_calls, 1);
+  EXPECT_EQ(slow_calls, 1);
+  EXPECT_EQ(slow_error, ErrorCode::Cancelled);
+  EXPECT_EQ(own->open_connections(), 0u);
+}
+
+TEST_F(ClientReentryTest, ARequestAfterAStreamOnTheSamePooledSlotIsNotStreamed) {
+  auto& srv = server({{.bytes = http_response(200, "streamed")}, {.bytes = http_response(200, "buffered")}});
+  Request request;
+  request.url = srv.url();
+  int heads = 0;
+  std::string pieces;
+  Client::StreamCallbacks callbacks;
+  callbacks.on_headers = [&](const Response&, const Exchange&) { ++heads; };
+  callbacks.on_body = [&](std::string_view data) { pieces.append(data); };
+  int stream_done = 0;
+  client().stream(request, std::move(callbacks), [&](Response&&) { ++stream_done; });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return stream_done == 1; }));
+  Response second = fetch(request);
+  EXPECT_EQ(second.body, "buffered");
+  EXPECT_EQ(heads, 1);
+  EXPECT_EQ(pieces, "streamed");
+}
+
+// The server answers as soon as it has the head (it takes the body's declared length, 0, at its word) while most
+// of a large body is still queued behind a partial uv_try_write: the response is delivered once, the connection is
+// not reused (the stream is out of sync), and the next request goes out on a fresh one.
+TEST_F(ClientReentryTest, AnAnswerArrivingWhileALargeBodyIsStillBeingWrittenCompletesOnce) {
+  auto& srv = server({{.bytes = http_response(200, "early")}});
+  Request request;
+  request.method = "POST";
+  request.url = srv.url("/upload");
+  request.headers.emplace_back("Content-Length", "0");
+  request.body = std::string(32 * 1024 * 1024, 'b');
+  Response first = fetch(request);
+  EXPECT_EQ(first.final.status, 200);
+  EXPECT_EQ(first.final.error_code, ErrorCode::None) << first.final.error;
+  EXPECT_EQ(first.body, "early");
+  Request next;
+  next.url = srv.url("/next");
+  Response second = fetch(next);
+  EXPECT_EQ(second.final.status, 200);
+  EXPECT_EQ(second.body, "early");
+}
+
+// A bounded storm over the paths the pooled Ops are reused on: answers, resets, closes, silences cut by a short
+// timeout, redirects, requests sent from inside completions, and cancel()/stop()/pause() with ids both live and long
+// finished (whose slots carry other requests by then). Every send completes exactly once, with its own id.
+TEST_F(ClientReentryTest, AStormOfMixedOutcomesCompletesEverySendExactlyOnceWithItsOwnId) {
+  const std::vector<test::Reply> kinds = {{.bytes = http_response(200, "ok")},
+                                         test::reset_reply(),
+                                         {.bytes = http_response(302, "", "Location: /moved\r\n")},
+                                         {.bytes = http_response(200, std::string(6000, 'z'))},
+                                         test::close_reply(),
+                                         test::silent_reply(),
+                                         {.bytes = http_response(204, "")},
+                                         {.bytes = http_response(200, "x", "Connection: close\r\n")}};
+  std::vector<test::Reply> replies;  // the server answers request i with replies[i]: cycle through the kinds
+  for (int i = 0; i < 400; ++i) replies.push_back(kinds[i % kinds.size()]);
+  auto& srv = server(std::move(replies));
+  constexpr int kSends = 120;
+  std::vector<int> calls(kSends, 0);
+  std::vector<Client::RequestId> ids(kSends, 0);
+  std::vector<Client::RequestId> answered(kSends, 0);
+  int sent = 0;
+  int completed = 0;
+  uint32_t seed = 12345;
+  auto next_random = [&seed] {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) & 0x7fff;
+  };
+  std::function<void()> send_one = [&] {
+    const int index = sent++;
+    Request request;
+    request.url = srv.url("/r" + std::to_string(index));
+    request.timeout_s = 0.05;
+    if (index % 7 == 3) request.body = std::string(5000, 'q');
+    ids[index] = client().send(request, [&, index](Response&& response) {
+      ++calls[index];
+      ++completed;
+      answered[index] = response.request_id;
+      if (index % 3 == 0) Response taken = std::move(response);
+      // Ids of requests both running and finished, as a script's stale handle would pass them.
+      const Client::RequestId victim = ids[next_random() % sent];
+      switch (next_random() % 4) {
+        case 0: client().cancel(victim); break;
+        case 1: client().stop(victim); break;
+        case 2: client().pause(victim), client().resume(victim); break;
+        default: break;
+      }
+      if (sent < kSends) send_one();
+    });
+  };
+  for (int i = 0; i < 4; ++i) send_one();
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return completed == kSends; }, 15000)) << completed;
+  settle();
+  for (int i = 0; i < kSends; ++i) {
+    EXPECT_EQ(calls[i], 1) << i;
+    EXPECT_EQ(answered[i], ids[i]) << i;
+  }
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
+}
+
+}  // namespace
+}  // namespace luaload::engine::http
