@@ -295,7 +295,9 @@ void Client::Impl::on_stream_body(Connection* connection, const Job& job, std::s
 }
 
 void Client::Impl::finish_hop(Op* op) {
-  if (is_redirect(op->current.status) && follow_redirect(op)) return;
+  // A closing Client follows no redirect: the next hop would open a connection after close() (its connections were
+  // all aborted) and hold close() up until that request ended. The 3xx is what the request got.
+  if (!closing_ && is_redirect(op->current.status) && follow_redirect(op)) return;
   complete(op);
 }
 

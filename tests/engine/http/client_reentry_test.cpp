@@ -237,5 +237,58 @@ TEST_F(ClientReentryTest, AStormOfMixedOutcomesCompletesEverySendExactlyOnceWith
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
 }
 
+// close() lands between an early answer (a 302, while most of the body is still queued: the connection closes
+// without a job error) and that connection's close callback. A closing Client must not follow the redirect: that
+// would open a new connection and send a request after close(), and hold close() up until it finished.
+TEST_F(ClientReentryTest, ARedirectAnsweredWhileTheClientClosesIsNotFollowed) {
+  auto& srv = server({{.bytes = http_response(302, "", "Location: /next\r\n")}, {.bytes = http_response(200, "b")}});
+  std::unique_ptr<Client> own = own_client();
+  Request request;
+  request.method = "POST";
+  request.url = srv.url("/upload");
+  request.headers.emplace_back("Content-Length", "0");  // the server answers on the head alone
+  request.body = std::string(32 * 1024 * 1024, 'b');
+  int calls = 0;
+  Response got;
+  own->send(request, [&](Response&& r) {
+    got = std::move(r);
+    ++calls;
+  });
+  // A check handle runs after the poll phase and before close callbacks: it sees the connection closing (its timer
+  // handle is) in the very loop turn the answer arrived, and closes the Client there.
+  struct CloseOnClosing {
+    uv_check_t check{};
+    Client* client = nullptr;
+    bool closed = false;
+    bool close_called = false;
+  } state;
+  state.client = own.get();
+  uv_check_init(&loop_, &state.check);
+  state.check.data = &state;
+  uv_check_start(&state.check, [](uv_check_t* check) {
+    auto* st = static_cast<CloseOnClosing*>(check->data);
+    bool closing_timer = false;
+    uv_walk(
+        check->loop,
+        [](uv_handle_t* handle, void* arg) {
+          if (handle->type == UV_TIMER && uv_is_closing(handle)) *static_cast<bool*>(arg) = true;
+        },
+        &closing_timer);
+    if (!closing_timer || st->close_called) return;
+    st->close_called = true;
+    st->client->close([st] { st->closed = true; });
+    uv_check_stop(check);
+  });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return state.closed; }, 10000));
+  state.closed = false;  // now: the check handle's own close
+  uv_close(reinterpret_cast<uv_handle_t*>(&state.check),
+           [](uv_handle_t* handle) { static_cast<CloseOnClosing*>(handle->data)->closed = true; });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return state.closed; }));
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(got.final.status, 302) << got.final.error;
+  EXPECT_TRUE(got.redirects.empty());
+  EXPECT_EQ(srv.last_request_head().rfind("POST /upload", 0), 0u) << srv.last_request_head();
+}
+
 }  // namespace
 }  // namespace luaload::engine::http

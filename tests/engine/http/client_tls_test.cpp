@@ -92,5 +92,31 @@ TEST_F(ClientTlsTest, InsecureModeAcceptsAnUntrustedCertificate) {
   EXPECT_EQ(get(url(server, "127.0.0.1")).final.status, 200);
 }
 
+TEST_F(ClientTlsTest, ARequestSentFromInsideACompletionReusesTheTlsConnectionThatJustAnswered) {
+  use_tls();
+  test::TlsTestServer server;
+  Request request;
+  request.url = url(server);
+  Response outer_kept;
+  Response inner_got;
+  int inner_calls = 0;
+  client().send(request, [&](Response&& outer) {
+    outer_kept = std::move(outer);
+    client().send(request, [&](Response&& inner) {
+      inner_got = std::move(inner);
+      ++inner_calls;
+    });
+  });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return inner_calls == 1; }));
+  EXPECT_EQ(outer_kept.final.status, 200) << outer_kept.final.error;
+  EXPECT_EQ(outer_kept.body, "ok");
+  EXPECT_EQ(inner_got.final.status, 200) << inner_got.final.error;
+  EXPECT_EQ(inner_got.body, "ok");
+  EXPECT_EQ(inner_got.tls_version, "tls1.3");
+  EXPECT_EQ(inner_got.final.timing.tls_handshaking_ms, 0.0);
+  EXPECT_EQ(server.connections(), 1);
+  EXPECT_EQ(server.handshakes(), 1);
+}
+
 }  // namespace
 }  // namespace luaload::engine::http
