@@ -59,6 +59,9 @@ struct Op {
   int64_t deadline_ns = 0;
   int redirects = 0;
   bool retried = false;
+  // cancel()/stop() came while the connection was already closing (aborting it then does nothing): the job still
+  // comes back from the close callback, and must end there rather than go on to a retry or a redirect hop.
+  bool cancelled = false;
   Connection* connection = nullptr;
 };
 
@@ -161,6 +164,7 @@ Client::RequestId Client::Impl::send(const Request& request, Completion done, St
   reset_exchange(&op->current);
   op->redirects = 0;
   op->retried = false;
+  op->cancelled = false;
   op->connection = nullptr;
   const int64_t now = core::mono_now_ns();
   op->deadline_ns = op->request.timeout_s > 0 && op->request.idle_timeout_s <= 0
@@ -261,7 +265,7 @@ void Client::Impl::on_connection_closed(Connection* connection, const Job* faile
     auto* op = static_cast<Op*>(failed_job->context);
     op->connection = nullptr;
     if (!connection->tls_version().empty()) op->response.tls_version = connection->tls_version();
-    if (retry && !op->retried && !closing_) {
+    if (retry && !op->retried && !closing_ && !op->cancelled) {
       // The server closed a reused keep-alive connection before answering: standard client behaviour is to send
       // the request again, once, on a fresh connection.
       op->retried = true;
@@ -295,9 +299,9 @@ void Client::Impl::on_stream_body(Connection* connection, const Job& job, std::s
 }
 
 void Client::Impl::finish_hop(Op* op) {
-  // A closing Client follows no redirect: the next hop would open a connection after close() (its connections were
-  // all aborted) and hold close() up until that request ended. The 3xx is what the request got.
-  if (!closing_ && is_redirect(op->current.status) && follow_redirect(op)) return;
+  // A closing Client or a cancelled request follows no redirect: the next hop would send a request after close() or
+  // cancel() (which could not abort a connection already closing) and hold close() up. The 3xx is what it got.
+  if (!closing_ && !op->cancelled && is_redirect(op->current.status) && follow_redirect(op)) return;
   complete(op);
 }
 
@@ -361,6 +365,7 @@ void Client::Impl::complete(Op* op) {
 void Client::Impl::cancel(RequestId id) {
   Op* op = find_op(id);
   if (op == nullptr || op->connection == nullptr) return;  // done, or already completing
+  op->cancelled = true;
   op->connection->abort(ErrorCode::Cancelled, "request cancelled");
 }
 
@@ -380,6 +385,7 @@ void Client::Impl::resume(RequestId id) {
 void Client::Impl::stop(RequestId id) {
   Op* op = find_op(id);
   if (op == nullptr || op->connection == nullptr) return;
+  op->cancelled = true;
   if (op->head_delivered) {
     op->connection->stop_stream();
   } else {

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <netinet/in.h>
 #include <string>
 
 #include "client_fixture.hpp"
@@ -16,8 +17,67 @@ using test::http_response;
 
 class ClientReentryTest : public ClientFixture {
  protected:
+  void TearDown() override {
+    if (watching_) {
+      bool closed = false;
+      check_.data = &closed;
+      uv_close(reinterpret_cast<uv_handle_t*>(&check_), [](uv_handle_t* h) { *static_cast<bool*>(h->data) = true; });
+      EXPECT_TRUE(test::run_until(&loop_, [&] { return closed; }));
+    }
+    ClientFixture::TearDown();
+  }
+
   // A Client of the test's own, for tests that close it themselves (the fixture's TearDown closes client()).
   std::unique_ptr<Client> own_client() { return std::make_unique<Client>(env_); }
+
+  // Runs `action` once, in the loop turn the Client's connection to `port` starts closing, after that turn's I/O
+  // callbacks and before its close callbacks (a check handle): the window in which an interrupt arriving with other
+  // I/O of the same turn finds the connection closing but its job not yet handed back. The connection is the TCP
+  // handle whose peer is `port` (the server's own sockets have it as their local port).
+  void when_the_connection_starts_closing(uint16_t port, std::function<void()> action) {
+    action_ = std::move(action);
+    port_ = port;
+    watching_ = true;
+    uv_check_init(&loop_, &check_);
+    check_.data = this;
+    uv_check_start(&check_, [](uv_check_t* check) {
+      auto* self = static_cast<ClientReentryTest*>(check->data);
+      if (self->watched_ == nullptr) {
+        uv_walk(check->loop, [](uv_handle_t* handle, void* arg) {
+          auto* me = static_cast<ClientReentryTest*>(arg);
+          if (handle->type != UV_TCP || uv_is_closing(handle) || me->watched_ != nullptr) return;
+          sockaddr_storage peer{};
+          int length = sizeof peer;
+          if (uv_tcp_getpeername(reinterpret_cast<uv_tcp_t*>(handle), reinterpret_cast<sockaddr*>(&peer),
+                                 &length) != 0 || peer.ss_family != AF_INET) {
+            return;
+          }
+          if (ntohs(reinterpret_cast<sockaddr_in*>(&peer)->sin_port) == me->port_) me->watched_ = handle;
+        }, self);
+        return;
+      }
+      if (!uv_is_closing(self->watched_)) return;
+      uv_check_stop(check);
+      self->action_();
+    });
+  }
+
+  // An early answer: the server answers on the head alone (it takes Content-Length: 0 at its word) while most of
+  // the body is still queued behind a partial write, so the connection closes without a job error.
+  static Request early_answered_upload(const test::MisbehavingServer& srv) {
+    Request request;
+    request.method = "POST";
+    request.url = srv.url("/upload");
+    request.headers.emplace_back("Content-Length", "0");
+    request.body = std::string(32 * 1024 * 1024, 'b');
+    return request;
+  }
+
+  uv_check_t check_{};
+  bool watching_ = false;
+  uint16_t port_ = 0;
+  uv_handle_t* watched_ = nullptr;
+  std::function<void()> action_;
 };
 
 TEST_F(ClientReentryTest, AResponseMovedAwayByItsCompletionLeavesNothingBehindForTheNext) {
@@ -237,57 +297,67 @@ TEST_F(ClientReentryTest, AStormOfMixedOutcomesCompletesEverySendExactlyOnceWith
   EXPECT_EQ(std::adjacent_find(ids.begin(), ids.end()), ids.end());
 }
 
-// close() lands between an early answer (a 302, while most of the body is still queued: the connection closes
-// without a job error) and that connection's close callback. A closing Client must not follow the redirect: that
-// would open a new connection and send a request after close(), and hold close() up until it finished.
+// close() lands between an early answer (a 302) and its connection's close callback. A closing Client must not
+// follow the redirect: that would open a new connection and send a request after close(), and hold close() up
+// until that request ended.
 TEST_F(ClientReentryTest, ARedirectAnsweredWhileTheClientClosesIsNotFollowed) {
   auto& srv = server({{.bytes = http_response(302, "", "Location: /next\r\n")}, {.bytes = http_response(200, "b")}});
   std::unique_ptr<Client> own = own_client();
-  Request request;
-  request.method = "POST";
-  request.url = srv.url("/upload");
-  request.headers.emplace_back("Content-Length", "0");  // the server answers on the head alone
-  request.body = std::string(32 * 1024 * 1024, 'b');
   int calls = 0;
   Response got;
-  own->send(request, [&](Response&& r) {
+  own->send(early_answered_upload(srv), [&](Response&& r) {
     got = std::move(r);
     ++calls;
   });
-  // A check handle runs after the poll phase and before close callbacks: it sees the connection closing (its timer
-  // handle is) in the very loop turn the answer arrived, and closes the Client there.
-  struct CloseOnClosing {
-    uv_check_t check{};
-    Client* client = nullptr;
-    bool closed = false;
-    bool close_called = false;
-  } state;
-  state.client = own.get();
-  uv_check_init(&loop_, &state.check);
-  state.check.data = &state;
-  uv_check_start(&state.check, [](uv_check_t* check) {
-    auto* st = static_cast<CloseOnClosing*>(check->data);
-    bool closing_timer = false;
-    uv_walk(
-        check->loop,
-        [](uv_handle_t* handle, void* arg) {
-          if (handle->type == UV_TIMER && uv_is_closing(handle)) *static_cast<bool*>(arg) = true;
-        },
-        &closing_timer);
-    if (!closing_timer || st->close_called) return;
-    st->close_called = true;
-    st->client->close([st] { st->closed = true; });
-    uv_check_stop(check);
-  });
-  ASSERT_TRUE(test::run_until(&loop_, [&] { return state.closed; }, 10000));
-  state.closed = false;  // now: the check handle's own close
-  uv_close(reinterpret_cast<uv_handle_t*>(&state.check),
-           [](uv_handle_t* handle) { static_cast<CloseOnClosing*>(handle->data)->closed = true; });
-  ASSERT_TRUE(test::run_until(&loop_, [&] { return state.closed; }));
+  bool closed = false;
+  when_the_connection_starts_closing(srv.port(), [&] { own->close([&] { closed = true; }); });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return closed; }, 10000));
   EXPECT_EQ(calls, 1);
   EXPECT_EQ(got.final.status, 302) << got.final.error;
   EXPECT_TRUE(got.redirects.empty());
   EXPECT_EQ(srv.last_request_head().rfind("POST /upload", 0), 0u) << srv.last_request_head();
+}
+
+// The same window for cancel(): the request is not cancelled by aborting its (already closing) connection, but it
+// must not go on to another hop either.
+TEST_F(ClientReentryTest, ARedirectAnsweredJustAsTheRequestIsCancelledIsNotFollowed) {
+  auto& srv = server({{.bytes = http_response(302, "", "Location: /next\r\n")}, {.bytes = http_response(200, "b")}});
+  int calls = 0;
+  Response got;
+  const Client::RequestId id = client().send(early_answered_upload(srv), [&](Response&& r) {
+    got = std::move(r);
+    ++calls;
+  });
+  when_the_connection_starts_closing(srv.port(), [&] { client().cancel(id); });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return calls > 0; }, 10000));
+  settle();
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(got.final.status, 200);
+  EXPECT_TRUE(got.redirects.empty());
+  EXPECT_EQ(srv.last_request_head().rfind("POST /upload", 0), 0u) << srv.last_request_head();
+}
+
+// A reused connection the server closes instead of answering is normally retried on a fresh one; not when the
+// request was cancelled while that connection was closing.
+TEST_F(ClientReentryTest, ARequestCancelledWhileItsStaleConnectionClosesIsNotRetried) {
+  auto& srv = server({{.bytes = http_response(200, "a")}, test::close_reply(), {.bytes = http_response(200, "c")}});
+  ASSERT_EQ(get(srv.url()).final.status, 200);
+  Request request;
+  request.url = srv.url();
+  int calls = 0;
+  Response got;
+  const Client::RequestId id = client().send(request, [&](Response&& r) {
+    got = std::move(r);
+    ++calls;
+  });
+  when_the_connection_starts_closing(srv.port(), [&] { client().cancel(id); });
+  ASSERT_TRUE(test::run_until(&loop_, [&] { return calls > 0; }, 10000));
+  settle();
+  EXPECT_EQ(calls, 1);
+  EXPECT_NE(got.final.error_code, ErrorCode::None);
+  EXPECT_EQ(got.final.status, 0);
+  EXPECT_EQ(srv.accepts(), 1u);
+  EXPECT_EQ(srv.requests(), 2u);
 }
 
 }  // namespace
