@@ -64,6 +64,9 @@ class Client {
   // Like send(), with the body streamed. `done` runs exactly once, when the body ended, failed or was stopped;
   // its Response has an empty body once on_headers ran.
   RequestId stream(const Request& request, StreamCallbacks callbacks, Completion done);
+  // `done` gets ErrorCode::Cancelled; or, when the request's connection was already closing, what that connection
+  // ended with (a failure, or an answer that came early). Either way nothing more is sent for the request: no retry,
+  // no redirect hop. No-op for a finished or unknown id.
   void cancel(RequestId id);
   // Streams: stop and restart reading the socket (backpressure: the peer is slowed down by TCP flow control). The
   // idle timeout does not run while paused. No-ops for a finished or unknown id.
