@@ -360,5 +360,22 @@ TEST_F(ClientReentryTest, ARequestCancelledWhileItsStaleConnectionClosesIsNotRet
   EXPECT_EQ(srv.requests(), 2u);
 }
 
+// A head bigger than the socket takes at once: what uv_try_write leaves is part of the head and all of the body,
+// queued as two buffers.
+TEST_F(ClientReentryTest, AHeadTooBigForOneWriteIsSentWholeBeforeItsBody) {
+  auto& srv = server({{.bytes = http_response(200, "ok")}});
+  Request request;
+  request.method = "POST";
+  request.url = srv.url("/big");
+  request.headers.emplace_back("X-Big", std::string(4 * 1024 * 1024, 'h'));
+  request.body = std::string(1024 * 1024, 'b');
+  Response response = fetch(request);
+  EXPECT_EQ(response.final.status, 200) << response.final.error;
+  EXPECT_EQ(srv.last_request_body_bytes(), 1024u * 1024u);
+  EXPECT_NE(srv.last_request_head().find("X-Big: hhhh"), std::string::npos);
+  EXPECT_GT(srv.last_request_head().size(), 4u * 1024 * 1024);
+  EXPECT_EQ(response.final.bytes_sent, srv.last_request_head().size() + 1024u * 1024u);
+}
+
 }  // namespace
 }  // namespace luaload::engine::http
