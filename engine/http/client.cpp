@@ -335,6 +335,9 @@ bool Client::Impl::follow_redirect(Op* op) {
   op->current = Exchange{};
   op->current.method = op->request.method;
   op->current.url = op->url.to_string();
+  // Headers and body are the final hop's: a next hop that fails before answering must not show the redirect's.
+  op->response.headers.clear();
+  op->response.body.clear();
   start_hop(op, true, core::mono_now_ns());
   return true;
 }

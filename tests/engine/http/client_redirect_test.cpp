@@ -103,5 +103,19 @@ TEST_F(ClientRedirectTest, ARedirectToAnotherHostDropsTheCredentialsAndTheScript
   EXPECT_NE(head.find("Host: localhost:" + std::to_string(srv.port()) + "\r\n"), std::string::npos) << head;
 }
 
+TEST_F(ClientRedirectTest, AHopThatFailsBeforeAnsweringShowsNoneOfTheRedirectsHeadersOrBody) {
+  const std::string nowhere = "http://127.0.0.1:" + std::to_string(test::unused_port()) + "/gone";
+  auto& srv = server({{.bytes = http_response(302, "moved away", "Location: " + nowhere + "\r\nX-Hop: 1\r\n")}});
+  Response response = get(srv.url("/a"));
+  EXPECT_EQ(response.final.status, 0);
+  EXPECT_EQ(response.final.error_code, ErrorCode::TcpDialRefused) << response.final.error;
+  EXPECT_EQ(response.final.url, nowhere);
+  ASSERT_EQ(response.redirects.size(), 1u);
+  EXPECT_EQ(response.redirects[0].status, 302);
+  // Headers and body are the final hop's, and it sent none.
+  EXPECT_TRUE(response.headers.empty());
+  EXPECT_EQ(response.body, "");
+}
+
 }  // namespace
 }  // namespace luaload::engine::http
