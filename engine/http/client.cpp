@@ -335,9 +335,11 @@ bool Client::Impl::follow_redirect(Op* op) {
   op->current = Exchange{};
   op->current.method = op->request.method;
   op->current.url = op->url.to_string();
-  // Headers and body are the final hop's: a next hop that fails before answering must not show the redirect's.
+  // Headers, body and TLS version are the final hop's: the next hop must not show the redirect's (it may fail
+  // before answering, or be plain HTTP).
   op->response.headers.clear();
   op->response.body.clear();
+  op->response.tls_version.clear();
   start_hop(op, true, core::mono_now_ns());
   return true;
 }

@@ -118,5 +118,18 @@ TEST_F(ClientTlsTest, ARequestSentFromInsideACompletionReusesTheTlsConnectionTha
   EXPECT_EQ(server.handshakes(), 1);
 }
 
+TEST_F(ClientTlsTest, ARedirectFromHttpsToPlainHttpEndsWithNoTlsVersion) {
+  use_tls();
+  auto& plain = server({{.bytes = test::http_response(200, "plain")}});
+  test::TlsTestServerOptions options;
+  options.response = "HTTP/1.1 302 Found\r\nLocation: " + plain.url("/landed") + "\r\nContent-Length: 0\r\n\r\n";
+  test::TlsTestServer secure(options);
+  Response response = get(url(secure));
+  EXPECT_EQ(response.final.status, 200) << response.final.error;
+  EXPECT_EQ(response.body, "plain");
+  ASSERT_EQ(response.redirects.size(), 1u);
+  EXPECT_EQ(response.tls_version, "");  // the final hop's: plain HTTP
+}
+
 }  // namespace
 }  // namespace luaload::engine::http
