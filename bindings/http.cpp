@@ -25,6 +25,9 @@ constexpr int kTimeout = 6;
 constexpr int kRedirects = 7;
 constexpr int kTags = 8;
 
+// Request bodies up to this size are copied from the per-worker scratch request (whose buffer is then reused).
+constexpr size_t kCopiedBodyBytes = 4 * 1024;
+
 bool expected_status(int status) { return status >= 200 && status <= 399; }
 
 // One sample set per exchange (each redirect hop is its own). `lag_ms` is the iteration's start lag (scheduled ->
@@ -151,9 +154,10 @@ int l_http_request(lua_State* L) {
   auto* runtime = &impl;
   const uint64_t key = vu.key;
   // Two words of capture: std::function keeps them inline instead of allocating per request.
-  vu.pending_request = client.send(request, [runtime, key](engine::http::Response&& response) {
-    on_response(*runtime, key, response);
-  });
+  auto done = [runtime, key](engine::http::Response&& response) { on_response(*runtime, key, response); };
+  // A big body is handed over rather than copied a second time (the scratch keeps no big buffer either).
+  vu.pending_request = request.body.size() > kCopiedBodyBytes ? client.send(std::move(request), done)
+                                                              : client.send(request, done);
   vu.pending = PendingKind::Http;
   lua_pushlightuserdata(L, engine_yield_sentinel());
   return lua_yield(L, 1);

@@ -73,7 +73,9 @@ class Client::Impl final : public ConnectionOwner {
   }
   ~Impl() override { LUALOAD_CHECK(closed_, "Client destroyed before close() completed"); }
 
-  RequestId send(const Request& request, Completion done, StreamCallbacks* stream = nullptr);
+  // Request: const Request& (copied into the Op's buffers) or Request&& (its buffers taken).
+  template <class RequestRef>
+  RequestId send(RequestRef&& request, Completion done, StreamCallbacks* stream = nullptr);
   void cancel(RequestId id);
   void pause(RequestId id);
   void resume(RequestId id);
@@ -152,10 +154,11 @@ void Client::Impl::reset_response(Response* response) {
   response->tls_version.clear();
 }
 
-Client::RequestId Client::Impl::send(const Request& request, Completion done, StreamCallbacks* stream) {
+template <class RequestRef>
+Client::RequestId Client::Impl::send(RequestRef&& request, Completion done, StreamCallbacks* stream) {
   LUALOAD_CHECK(!closing_, "Client::send after close()");
   Op* op = acquire_op();
-  op->request = request;
+  op->request = std::forward<RequestRef>(request);
   op->done = std::move(done);
   op->streaming = stream != nullptr;
   op->stream = stream != nullptr ? std::move(*stream) : StreamCallbacks{};
@@ -424,6 +427,9 @@ void Client::Impl::maybe_closed() {
 Client::Client(const ClientEnvironment& env) : impl_(std::make_unique<Impl>(env)) {}
 Client::~Client() = default;
 Client::RequestId Client::send(const Request& request, Completion done) { return impl_->send(request, std::move(done)); }
+Client::RequestId Client::send(Request&& request, Completion done) {
+  return impl_->send(std::move(request), std::move(done));
+}
 Client::RequestId Client::stream(const Request& request, StreamCallbacks callbacks, Completion done) {
   return impl_->send(request, std::move(done), &callbacks);
 }

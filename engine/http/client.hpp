@@ -61,6 +61,8 @@ class Client {
   // request after request makes sending allocation-free. `done` gets the Response by rvalue reference: it may
   // move from it, or only read it (then the Client reuses its buffers for the next request).
   RequestId send(const Request& request, Completion done);
+  // Takes the request's buffers instead of copying them: for a big body, which is not worth keeping anyway.
+  RequestId send(Request&& request, Completion done);
   // Like send(), with the body streamed. `done` runs exactly once, when the body ended, failed or was stopped;
   // its Response has an empty body once on_headers ran.
   RequestId stream(const Request& request, StreamCallbacks callbacks, Completion done);

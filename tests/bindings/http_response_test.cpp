@@ -121,6 +121,24 @@ TEST_F(HttpResponseTest, ARequestAfterOneRefusedWhileBeingBuiltCarriesNothingOfI
   EXPECT_EQ(server_->last_request_body_bytes(), 0u);
 }
 
+TEST_F(HttpResponseTest, ABigBodyHandedOverAndASmallOneCopiedAfterItBothGoOutWhole) {
+  serve({respond(200, "ok")}, R"lua(
+    local http = require("luaload.http")
+    local ll = require("luaload")
+    function default()
+      assert(http.post(ll.env.URL, string.rep("b", 100000)).status == 200, "big")
+      assert(http.post(ll.env.URL, "small", { headers = { ["X-After"] = "1" } }).status == 200, "small")
+    end
+  )lua");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+  EXPECT_EQ(server_->requests(), 2u);
+  EXPECT_EQ(server_->last_request_body_bytes(), 5u);
+  const std::string& head = server_->last_request_head();
+  EXPECT_NE(head.find("Content-Length: 5\r\n"), std::string::npos) << head;
+  EXPECT_NE(head.find("X-After: 1\r\n"), std::string::npos) << head;
+}
+
 TEST_F(HttpResponseTest, AVuAndItsTaskWithRequestsInFlightTogetherEachGetTheirOwnResponse) {
   serve({respond(200, "same")}, R"lua(
     local http = require("luaload.http")
