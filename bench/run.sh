@@ -204,9 +204,18 @@ summarize() {
       "$tool" "$(median "$tool" 3)" "$(median "$tool" 4)" "$(median "$tool" 5)"
   done
   local ll wrk wrk_lua
+  ll=$(median luaload 4) wrk=$(median wrk 4) wrk_lua=$(median wrk_lua 4)
+  # Requests per generator core = 1 / CPU per request: the ratio is the other tool's CPU over luaload's.
+  echo "  requests per generator core, luaload / wrk:           $(ratio "$wrk" "$ll")   (target >= 0.80x)"
+  echo "  requests per generator core, luaload / scripted wrk:  $(ratio "$wrk_lua" "$ll")   (target >= 1.00x)"
   ll=$(median luaload 3) wrk=$(median wrk 3) wrk_lua=$(median wrk_lua 3)
-  echo "  luaload / wrk (req/s):           $(ratio "$ll" "$wrk")   (target >= 0.80x)"
-  echo "  luaload / scripted wrk (req/s):  $(ratio "$ll" "$wrk_lua")   (target >= 1.00x)"
+  echo "  req/s, luaload / wrk: $(ratio "$ll" "$wrk"), luaload / scripted wrk: $(ratio "$ll" "$wrk_lua")" \
+    "(equal when nginx is the bottleneck)"
+  if [[ " $TOOLS " == *" luaload "* && " $TOOLS " == *" wrk_lua "* ]]; then
+    echo "  per round, scripted wrk CPU / luaload CPU:" "$(awk -F'\t' '
+      $1 == "wrk_lua" { w[$2] = $4 } $1 == "luaload" { l[$2] = $4 }
+      END { for (r = 1; r in w; r++) if (r in l && l[r] > 0) printf " %.2f", w[r] / l[r] }' "$RESULTS")"
+  fi
 }
 
 # Idle-VU memory: peak RSS of SLEEP_VUS sleeping VUs, divided by VUs (gross), and the marginal cost against a
