@@ -9,30 +9,9 @@
 namespace luaload::bindings::test {
 namespace {
 
-using luaload::test::MisbehavingServer;
 using luaload::test::Reply;
 
-class HttpTest : public RuntimeTest {
- protected:
-  // Serves `replies`, and loads `code` with ll.env.URL pointing at the server.
-  void serve(std::vector<Reply> replies, const std::string& code) {
-    server_ = std::make_unique<MisbehavingServer>(&loop_, std::move(replies));
-    RuntimeConfig config;
-    config.env["URL"] = server_->url("/");
-    load(code, config);
-  }
-
-  void expect_no_script_errors() {
-    auto errors = runtime_->take_script_errors();
-    EXPECT_TRUE(errors.empty()) << errors[0].traceback;
-  }
-};
-
-Reply respond(int status, const std::string& body, const std::string& headers = {}) {
-  Reply reply;
-  reply.bytes = luaload::test::http_response(status, body, headers);
-  return reply;
-}
+using HttpTest = RuntimeTest;
 
 TEST_F(HttpTest, ResponseExposesStatusBodyAndCaseInsensitiveHeaders) {
   serve({respond(200, "hello", "Content-Type: text/plain\r\nX-Two: a\r\nX-Two: b\r\n")}, R"(

@@ -7,12 +7,20 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bindings/worker_runtime.hpp"
 #include "support/misbehaving_server.hpp"
 
 namespace luaload::bindings::test {
+
+// A plain answer from the scripted server.
+inline luaload::test::Reply respond(int status, const std::string& body, const std::string& headers = {}) {
+  luaload::test::Reply reply;
+  reply.bytes = luaload::test::http_response(status, body, headers);
+  return reply;
+}
 
 using engine::schedule::IterationContext;
 using engine::schedule::IterationOutcome;
@@ -40,6 +48,19 @@ class RuntimeTest : public ::testing::Test {
     }
     uv_run(&loop_, UV_RUN_DEFAULT);
     EXPECT_EQ(uv_loop_close(&loop_), 0);
+  }
+
+  // Serves `replies` from server_, and loads `code` with ll.env.URL pointing at it.
+  void serve(std::vector<luaload::test::Reply> replies, const std::string& code) {
+    server_ = std::make_unique<luaload::test::MisbehavingServer>(&loop_, std::move(replies));
+    RuntimeConfig config;
+    config.env["URL"] = server_->url("/");
+    load(code, config);
+  }
+
+  void expect_no_script_errors() {
+    auto errors = runtime_->take_script_errors();
+    EXPECT_TRUE(errors.empty()) << errors[0].traceback;
   }
 
   // Creates the runtime for `code` (as "script.lua"); fails the test on a load error.
