@@ -73,6 +73,20 @@ class ClientReentryTest : public ClientFixture {
     return request;
   }
 
+  // Sends `request`, cancels it in the turn its connection starts closing, and waits for the completion (counted
+  // in *calls, which must end at 1) and for the close callbacks.
+  Response send_and_cancel_when_closing(const Request& request, const test::MisbehavingServer& srv, int* calls) {
+    Response got;
+    const Client::RequestId id = client().send(request, [&got, calls](Response&& r) {
+      got = std::move(r);
+      ++*calls;
+    });
+    when_the_connection_starts_closing(srv.port(), [this, id] { client().cancel(id); });
+    EXPECT_TRUE(test::run_until(&loop_, [calls] { return *calls > 0; }, 10000));
+    settle();
+    return got;
+  }
+
   uv_check_t check_{};
   bool watching_ = false;
   uint16_t port_ = 0;
@@ -323,14 +337,7 @@ TEST_F(ClientReentryTest, ARedirectAnsweredWhileTheClientClosesIsNotFollowed) {
 TEST_F(ClientReentryTest, ARedirectAnsweredJustAsTheRequestIsCancelledIsNotFollowed) {
   auto& srv = server({{.bytes = http_response(302, "", "Location: /next\r\n")}, {.bytes = http_response(200, "b")}});
   int calls = 0;
-  Response got;
-  const Client::RequestId id = client().send(early_answered_upload(srv), [&](Response&& r) {
-    got = std::move(r);
-    ++calls;
-  });
-  when_the_connection_starts_closing(srv.port(), [&] { client().cancel(id); });
-  ASSERT_TRUE(test::run_until(&loop_, [&] { return calls > 0; }, 10000));
-  settle();
+  Response got = send_and_cancel_when_closing(early_answered_upload(srv), srv, &calls);
   EXPECT_EQ(calls, 1);
   EXPECT_NE(got.final.status, 200);
   EXPECT_TRUE(got.redirects.empty());
@@ -345,14 +352,7 @@ TEST_F(ClientReentryTest, ARequestCancelledWhileItsStaleConnectionClosesIsNotRet
   Request request;
   request.url = srv.url();
   int calls = 0;
-  Response got;
-  const Client::RequestId id = client().send(request, [&](Response&& r) {
-    got = std::move(r);
-    ++calls;
-  });
-  when_the_connection_starts_closing(srv.port(), [&] { client().cancel(id); });
-  ASSERT_TRUE(test::run_until(&loop_, [&] { return calls > 0; }, 10000));
-  settle();
+  Response got = send_and_cancel_when_closing(request, srv, &calls);
   EXPECT_EQ(calls, 1);
   EXPECT_NE(got.final.error_code, ErrorCode::None);
   EXPECT_EQ(got.final.status, 0);
