@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "engine/http/client.hpp"
 
-#include <strings.h>
-
 #include <unordered_map>
 #include <unordered_set>
 
@@ -35,9 +33,7 @@ void reset_exchange(Exchange* exchange) {
 }
 
 void erase_headers(Headers* headers, std::string_view name) {
-  std::erase_if(*headers, [name](const Header& header) {
-    return header.first.size() == name.size() && strncasecmp(header.first.data(), name.data(), name.size()) == 0;
-  });
+  std::erase_if(*headers, [name](const Header& header) { return same_header_name(header.first, name); });
 }
 
 }  // namespace

@@ -10,15 +10,15 @@ namespace {
 constexpr size_t kKeptTextBytes = 2 * 1024;
 constexpr size_t kKeptHeaders = 32;
 
-bool same_name(std::string_view a, std::string_view b) {
+}  // namespace
+
+bool same_header_name(std::string_view a, std::string_view b) {
   return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
-}  // namespace
-
 const std::string* find_header(const Headers& headers, std::string_view name) {
   for (const auto& header : headers) {
-    if (same_name(header.first, name)) return &header.second;
+    if (same_header_name(header.first, name)) return &header.second;
   }
   return nullptr;
 }
@@ -26,7 +26,7 @@ const std::string* find_header(const Headers& headers, std::string_view name) {
 std::optional<std::string_view> ResponseHeaders::find(std::string_view name) const {
   for (size_t i = 0; i < spans_.size(); ++i) {
     Entry entry = (*this)[i];
-    if (same_name(entry.name, name)) return entry.value;
+    if (same_header_name(entry.name, name)) return entry.value;
   }
   return std::nullopt;
 }

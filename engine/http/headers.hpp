@@ -14,6 +14,9 @@ namespace luaload::engine::http {
 using Header = std::pair<std::string, std::string>;
 using Headers = std::vector<Header>;
 
+// Header names compare case-insensitively (RFC 9110 5.1).
+bool same_header_name(std::string_view a, std::string_view b);
+
 // Returns the first value whose name matches case-insensitively, or nullptr.
 const std::string* find_header(const Headers& headers, std::string_view name);
 

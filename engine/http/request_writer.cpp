@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "engine/http/request_writer.hpp"
 
-#include <strings.h>
-
 #include <charconv>
 
 namespace luaload::engine::http {
@@ -10,10 +8,6 @@ namespace {
 
 bool method_expects_body(std::string_view method) {
   return method == "POST" || method == "PUT" || method == "PATCH";
-}
-
-bool name_is(std::string_view name, std::string_view lower) {
-  return name.size() == lower.size() && strncasecmp(name.data(), lower.data(), lower.size()) == 0;
 }
 
 void append_header(std::string* out, std::string_view name, std::string_view value) {
@@ -35,9 +29,10 @@ void write_request_head(std::string_view method, const Url& url, const Headers& 
   for (const auto& [name, value] : headers) {
     append_header(out, name, value);
     // Checked in the same pass that writes them: one walk over the user's headers per request.
-    has_host = has_host || name_is(name, "host");
-    has_agent = has_agent || name_is(name, "user-agent");
-    has_length = has_length || name_is(name, "content-length") || name_is(name, "transfer-encoding");
+    has_host = has_host || same_header_name(name, "host");
+    has_agent = has_agent || same_header_name(name, "user-agent");
+    has_length =
+        has_length || same_header_name(name, "content-length") || same_header_name(name, "transfer-encoding");
   }
   if (!has_host) append_header(out, "Host", url.host_header);
   if (!has_agent) append_header(out, "User-Agent", kDefaultUserAgent);
