@@ -133,7 +133,7 @@ void read_request(lua_State* L, const char* api, const RuntimeConfig& config, en
   if (engine::http::find_header(request.headers, "User-Agent") == nullptr && !config.user_agent.empty()) {
     request.headers.emplace_back("User-Agent", config.user_agent);
   }
-  request.timeout_s = luaL_optnumber(L, kTimeout, engine::http::Request{}.timeout_s);
+  request.timeout_s = luaL_optnumber(L, kTimeout, engine::http::kDefaultRequestTimeoutS);
   request.idle_timeout_s = 0;
   request.max_redirects = static_cast<int>(luaL_optinteger(L, kRedirects, config.max_redirects));
   request.limits = engine::http::RequestLimits{};

@@ -16,12 +16,14 @@ struct RequestLimits {
   size_t max_response_body_bytes = 128 * 1024 * 1024;
 };
 
+inline constexpr double kDefaultRequestTimeoutS = 60.0;
+
 struct Request {
   std::string method = "GET";
   std::string url;  // absolute http:// or https:// URL
   Headers headers;  // Host, Content-Length, User-Agent are added when absent
   std::string body;
-  double timeout_s = 60.0;  // whole request, including redirects; <= 0 means none
+  double timeout_s = kDefaultRequestTimeoutS;  // whole request, including redirects; <= 0 means none
   // > 0: fail with RequestTimeout when no byte arrives for this long (the timer restarts on every read and is off
   // while a stream is paused). Replaces timeout_s when set; meant for streams, which have no overall deadline.
   double idle_timeout_s = 0;
