@@ -21,6 +21,10 @@ bool is_redirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+void release_if_big(std::string* buffer) {
+  if (buffer->capacity() > kKeptBodyBytes) std::string().swap(*buffer);
+}
+
 // Clears an exchange record but keeps its strings' capacity.
 void reset_exchange(Exchange* exchange) {
   exchange->method.clear();
@@ -145,8 +149,7 @@ void Client::Impl::reset_response(Response* response) {
   response->redirects.clear();
   response->proto = "HTTP/1.1";
   response->headers.clear();
-  if (response->body.capacity() > kKeptBodyBytes) std::string().swap(response->body);
-  response->body.clear();
+  response->body.clear();  // a big buffer was already released when the last completion returned
   response->tls_version.clear();
 }
 
@@ -357,11 +360,11 @@ void Client::Impl::complete(Op* op) {
   op->done = nullptr;
   op->stream = StreamCallbacks{};
   op->id = 0;
-  if (op->request.body.capacity() > kKeptBodyBytes) std::string().swap(op->request.body);
+  release_if_big(&op->request.body);
   // The Op goes back to the pool only after `done` returned: a request sent from inside `done` must not reuse the
   // Response that `done` is looking at.
   done(std::move(op->response));
-  if (op->response.body.capacity() > kKeptBodyBytes) std::string().swap(op->response.body);
+  release_if_big(&op->response.body);
   op->response.headers.clear();
   free_ops_.push_back(op);
 }
@@ -422,7 +425,9 @@ void Client::Impl::maybe_closed() {
 
 Client::Client(const ClientEnvironment& env) : impl_(std::make_unique<Impl>(env)) {}
 Client::~Client() = default;
-Client::RequestId Client::send(const Request& request, Completion done) { return impl_->send(request, std::move(done)); }
+Client::RequestId Client::send(const Request& request, Completion done) {
+  return impl_->send(request, std::move(done));
+}
 Client::RequestId Client::send(Request&& request, Completion done) {
   return impl_->send(std::move(request), std::move(done));
 }
