@@ -109,8 +109,7 @@ void Connection::start(const Job& job) {
 
 void Connection::arm_timer(int64_t now) {
   if (job_.idle_timeout_ms > 0) {
-    deadline_timer_due_ns_ = 0;
-    uv_timer_start(&timer_, Cb::on_timer, job_.idle_timeout_ms, 0);
+    arm_idle_timer();
     return;
   }
   if (job_.deadline_ns == 0) return;
@@ -120,6 +119,11 @@ void Connection::arm_timer(int64_t now) {
   uint64_t left_ms = left_ns > 0 ? static_cast<uint64_t>((left_ns + 999'999) / 1'000'000) : 0;
   deadline_timer_due_ns_ = now + static_cast<int64_t>(left_ms) * 1'000'000;
   uv_timer_start(&timer_, Cb::on_timer, left_ms, 0);
+}
+
+void Connection::arm_idle_timer() {
+  deadline_timer_due_ns_ = 0;
+  uv_timer_start(&timer_, Cb::on_timer, job_.idle_timeout_ms, 0);
 }
 
 void Connection::stop_timer() {
@@ -319,7 +323,7 @@ void Connection::on_read(ssize_t nread, const char* data) {
     on_eof_or_error(nread);
     return;
   }
-  if (has_job_ && job_.idle_timeout_ms > 0) arm_timer(0);  // any byte, even TLS overhead, shows the peer is alive
+  if (has_job_ && job_.idle_timeout_ms > 0) arm_idle_timer();  // any byte, even TLS overhead, shows the peer is alive
   if (tls_) {
     on_tls_bytes(data, static_cast<size_t>(nread));
     return;
@@ -455,7 +459,7 @@ void Connection::resume_reading() {
   paused_ = false;
   if (state_ != State::Active) return;
   uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), Cb::on_alloc, Cb::on_read);
-  if (job_.idle_timeout_ms > 0) arm_timer(0);
+  if (job_.idle_timeout_ms > 0) arm_idle_timer();
 }
 
 void Connection::stop_stream() {

@@ -119,7 +119,9 @@ class Connection final : private ResponseParser::Listener {
   void fail(ErrorCode code, std::string detail, bool retryable = false);
   void close_handles();
   void on_handle_closed();
+  // The job's timer: its idle timeout (restarted), or its request deadline (kept when already due no later).
   void arm_timer(int64_t now);
+  void arm_idle_timer();
   void stop_timer();
   // connection_tls.cpp
   void start_tls();
