@@ -8,6 +8,7 @@
 // Why flat: a userdata owning C++ objects needs a __gc finalizer, and LuaJIT runs each one as a separate call after
 // the sweep; together with the destructors' frees that was the largest single cost per request after parsing.
 #include <cstring>
+#include <new>
 #include <string>
 #include <string_view>
 #include <utility>
