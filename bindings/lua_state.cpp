@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // A worker's Lua state: standard libraries, cjson, the embedded lua/ modules wired to the C++ bindings.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -40,6 +41,17 @@ void preload_embedded(lua_State* L, const char* name, const char* module) {
   load_embedded(L, name);
   lua_setfield(L, -2, module);
   lua_pop(L, 2);
+}
+
+// Every lua/<dir>/<name>.lua is a library part, preloaded as "luaload.<dir>.<name>" (lua/mcp/session.lua is
+// require("luaload.mcp.session")); the top-level files are wired one by one in open_modules().
+void preload_library_parts(lua_State* L) {
+  for (std::string_view name : embedded_lua_names()) {
+    if (name.find('/') == std::string_view::npos) continue;
+    std::string module = "luaload." + std::string(name);
+    std::replace(module.begin(), module.end(), '/', '.');
+    preload_embedded(L, std::string(name).c_str(), module.c_str());
+  }
 }
 
 int ref_field(lua_State* L, int table, const char* field) {
@@ -108,6 +120,7 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   preload_embedded(L, "mcp", "luaload.mcp");
   open_helper_modules(L, kLoaded);
   preload_embedded(L, "oauth", "luaload.oauth");
+  preload_library_parts(L);
 }
 
 // os.exit would end the whole load test from one VU, without a summary or exit code of ours.

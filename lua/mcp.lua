@@ -29,25 +29,7 @@ local metrics = {
   sessions = ll.metrics.Counter("mcp_sessions"),
 }
 
--- Errors ------------------------------------------------------------------------------------------------------
-
-local Error = {}; Error.__index = Error
-Error.__tostring = function(e)
-  local where = e.tool and format("%s %s", e.method, e.tool) or e.method
-  if e.kind == "jsonrpc" then
-    return format("mcp %s: JSON-RPC error %s: %s", where, tostring(e.code), tostring(e.message))
-  end
-  if e.kind == "http" and e.status ~= 0 then
-    return format("mcp %s: HTTP %d: %s", where, e.status, tostring(e.message))
-  end
-  local labels = { http = "HTTP error", tool = "tool error", session_lost = "session lost", protocol = "protocol error" }
-  return format("mcp %s: %s: %s", where, labels[e.kind] or e.kind, tostring(e.message))
-end
-
-local function new_error(kind, method, fields)
-  fields.kind, fields.method = kind, method
-  return setmetatable(fields, Error)
-end
+local new_error = require("luaload.mcp.errors").new
 
 -- Answers -------------------------------------------------------------------------------------------------------
 
