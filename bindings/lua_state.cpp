@@ -95,6 +95,7 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   open_stream(L, impl);
   open_task(L, impl);
   open_event(L, impl);
+  open_shared(L, impl);
 
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "loaded");

@@ -270,6 +270,7 @@ void open_response(lua_State* L, WorkerRuntime::Impl* impl);
 void open_stream(lua_State* L, WorkerRuntime::Impl* impl);  // core.http_stream, core.stream_*
 void open_task(lua_State* L, WorkerRuntime::Impl* impl);    // core.spawn, core.task_wait
 void open_event(lua_State* L, WorkerRuntime::Impl* impl);   // core.event_new, luaload.Event
+void open_shared(lua_State* L, WorkerRuntime::Impl* impl);  // core.shared_get, core.shared_set
 // Takes a coroutine waiting in ev:wait off its event's list (cancel and timeout paths; event.cpp).
 void forget_event_wait(VuState& vu);
 // Pushes the C function lua/coroutine.lua calls around resumes it makes from a non-yieldable context (runner.cpp).

@@ -161,8 +161,11 @@ std::optional<std::string> read_script_options(const ScriptSource& script, const
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::optional<std::string> result;
+  // The throw-away run of the init code gets a store of its own: what it sets must not reach the run.
+  RuntimeConfig own_config = config;
+  own_config.shared = std::make_shared<SharedStore>();
   {
-    WorkerRuntime::Impl impl(&loop, -1, config);
+    WorkerRuntime::Impl impl(&loop, -1, own_config);
     if (impl.init(script, false, error)) {
       if (VuState* vu = impl.new_vu(0, error)) {
         result = options_json(impl, *vu, error);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/shared_store.hpp"
 #include "engine/metrics/registry.hpp"
 #include "engine/schedule/vu.hpp"
 
@@ -27,6 +28,8 @@ struct RuntimeConfig {
   std::string ca_file;                     // extra CA (PEM) besides the system store; empty for none
   int max_redirects = 10;
   std::string user_agent = "luaload/0.1";
+  // ll.shared: copies of a config share one store, so every worker started from the run's config sees the same.
+  std::shared_ptr<SharedStore> shared = std::make_shared<SharedStore>();
 };
 
 // Everything Lua on one worker: its lua_State (script compiled once), its VUs (one coroutine each, own globals),

@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json, spawn, event.
+-- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json, spawn, event, shared.
 -- `core` holds the C++ functions (bindings/*.cpp); `vu` is lua/vu.lua.
 local core, json, vu = ...
 
@@ -14,6 +14,8 @@ M.abort = core.abort
 M.env = core.env
 M.now = core.now
 M.event = core.event_new  -- bindings/event.cpp
+-- One store for every worker thread of the run (bindings/shared_store.hpp).
+M.shared = { get = core.shared_get, set = core.shared_set }
 
 -- ll.vu.id / iteration / scenario describe the VU running the calling code.
 M.vu = setmetatable({}, {
