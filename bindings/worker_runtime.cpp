@@ -110,6 +110,10 @@ void WorkerRuntime::run_teardown(const std::string& setup_json, std::function<vo
 
 void WorkerRuntime::set_setup_data(std::string json) { impl_->set_setup_data(std::move(json)); }
 
+bool WorkerRuntime::run_vu_end_hooks(int64_t timeout_ns, std::function<void()> done) {
+  return impl_->run_vu_end_hooks(timeout_ns, std::move(done));
+}
+
 engine::metrics::Registry& WorkerRuntime::registry() { return impl_->registry(); }
 
 std::vector<WorkerRuntime::ScriptError> WorkerRuntime::take_script_errors() { return impl_->take_errors(); }

@@ -56,6 +56,11 @@ class WorkerRuntime : public engine::schedule::VuFactory {
   // Runs teardown(data) (if defined) the same way.
   void run_teardown(const std::string& setup_json, std::function<void(std::string error)> done);
 
+  // Runs the end hooks (ll.on_vu_end) of every VU, concurrently, once no iteration runs any more (the scheduler
+  // finished); those still running after `timeout_ns` are interrupted. Returns whether any VU has hooks. `done`
+  // runs exactly once, on a later loop turn, unless the runtime closes first. Once per runtime.
+  bool run_vu_end_hooks(int64_t timeout_ns, std::function<void()> done);
+
   // setup()'s result as JSON; every VU decodes its own copy before its first iteration. Call before iterations run.
   void set_setup_data(std::string json);
 
