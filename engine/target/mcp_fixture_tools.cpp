@@ -255,6 +255,8 @@ json custom_header_schema() {
           {"required", json::array({"region"})}};
 }
 
+Reply step_up(const Call& call) { return rpc_result(call.id, tool_text("step-up ok: this call needed mcp:write")); }
+
 Reply custom_header(const Call& call) { return rpc_result(call.id, tool_text("arguments: " + call.arguments.dump())); }
 
 json schema_2020_12() {
@@ -313,6 +315,7 @@ const Tool kTools[] = {
     {"test_trigger_resource_update", "Announces notifications/resources/updated for uri", uri_schema, trigger_update},
     {"test_custom_header", "Has x-mcp-header parameters (Mcp-Param-Region, Mcp-Param-Priority)", custom_header_schema,
      custom_header},
+    {"test_step_up", "On /protected/mcp: needs scope mcp:write (403 insufficient_scope without it)", no_args, step_up},
     {"json_schema_2020_12_tool", "Tool with JSON Schema 2020-12 features (SEP-1613)", schema_2020_12, schema_tool},
 };
 

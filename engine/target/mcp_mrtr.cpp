@@ -34,13 +34,6 @@ std::string hmac(const std::string& key, std::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), length);
 }
 
-std::optional<std::string> base64url_decode(std::string_view text) {
-  std::string standard(text);
-  for (char& c : standard) c = c == '-' ? '+' : c == '_' ? '/' : c;
-  while (standard.size() % 4 != 0) standard.push_back('=');
-  return base64_decode(standard);
-}
-
 json elicit(const char* message, const char* field, const char* type = "string") {
   return {{"method", "elicitation/create"},
           {"params",

@@ -5,6 +5,9 @@
 
 #include "engine/target/mcp_methods.hpp"
 #include "engine/target/mcp_sessions.hpp"
+#include "engine/target/oauth_clients.hpp"
+#include "engine/target/oauth_fetch.hpp"
+#include "engine/target/oauth_jose.hpp"
 #include "engine/target/oauth_store.hpp"
 #include "engine/target/target_options.hpp"
 
@@ -24,6 +27,9 @@ struct ServerState {
 
   const TargetOptions options;
   OAuthStore oauth;
+  OAuthClients oauth_clients;  // built-in, registered (RFC 7591) and metadata-document clients
+  SigningKey signing_key;      // ES256: ID tokens, ID-JAGs, JWT access tokens; published at /oauth/jwks
+  DocumentFetcher fetcher;     // client metadata documents and jwks_uri, off the server loops
   McpSessions mcp;          // legacy sessions of /mcp
   mcp::Server mcp_server;   // the transport-independent MCP server: settings, change feed, requestState key
 };
