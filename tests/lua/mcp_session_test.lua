@@ -662,3 +662,70 @@ test("misuse raises: unknown protocol_version, requests on a closed session", fu
   t.raises(function() s:tools_list() end, "not open")
   t.eq(json.encode(mcp.array()), "[]")
 end)
+
+test("listen (legacy): the GET stream opens in a task, delivers notifications, answers requests, closes", function()
+  local s, log
+  s, log = session(function(req)
+    local m, id = method_of(req), req.json and req.json.id
+    if req.method == "GET" then
+      t.eq(req.headers["Accept"], "text/event-stream")
+      t.eq(req.headers["Mcp-Session-Id"], "s1")
+      return F.sse({ F.event({ jsonrpc = "2.0", method = "notifications/tools/list_changed" }),
+        F.event({ jsonrpc = "2.0", id = "p", method = "ping" }), function() ll.sleep(0.01) return ": idle\n\n" end })
+    elseif m == "initialize" then
+      return F.result(id, { protocolVersion = "2025-11-25", capabilities = {}, serverInfo = { name = "x" } },
+        { ["Mcp-Session-Id"] = "s1" })
+    end
+    return { status = 202, body = "" }
+  end, { protocol_version = "2025-11-25" })
+  assert(s:initialize())
+  local seen = {}
+  local listener = s:listen(nil, { on_notification = function(n) seen[#seen + 1] = n.method end })
+  t.eq(listener:wait_open(5), true)
+  listener:wait()
+  t.eq(listener.error, nil)
+  t.eq(seen, { "notifications/tools/list_changed" })
+  t.eq(#listener.notifications, 1)
+  t.eq(log[#log].json.result, {}, "ping answered")
+  t.eq(listener.status, 200)
+end)
+
+test("listen (2026-07-28): subscriptions/listen with the filter, open once acknowledged, ended by the response", function()
+  local s, log = session(modern_server(function(req, m, id)
+    if m == "subscriptions/listen" then
+      t.eq(req.json.params.notifications, { toolsListChanged = true })
+      local meta = { ["io.modelcontextprotocol/subscriptionId"] = id }
+      return F.sse({ F.event({ jsonrpc = "2.0", method = "notifications/subscriptions/acknowledged",
+        params = { _meta = meta, notifications = { toolsListChanged = true } } }),
+        F.event({ jsonrpc = "2.0", method = "notifications/tools/list_changed", params = { _meta = meta } }),
+        F.event({ jsonrpc = "2.0", id = id, result = { resultType = "complete", _meta = meta } }),
+        function() error("read past the response") end })
+    end
+  end), { protocol_version = "2026-07-28" })
+  assert(s:initialize())
+  local listener = s:listen({ toolsListChanged = true })
+  t.eq(listener:wait_open(5), true)
+  t.eq(listener.acknowledged, { toolsListChanged = true })
+  t.eq(listener:wait(), nil)
+  t.eq(#listener.notifications, 1)
+  t.truthy(listener.ended_gracefully, "the response ended it")
+  t.eq(log[1].headers["Mcp-Method"], "subscriptions/listen")
+end)
+
+test("listen: a refused stream ends with an error and wait_open says so", function()
+  local s = session(function(req)
+    local m, id = method_of(req), req.json and req.json.id
+    if req.method == "GET" then
+      return { status = 405, body = "Method Not Allowed" }
+    elseif m == "initialize" then
+      return F.result(id, { protocolVersion = "2025-11-25", capabilities = {}, serverInfo = { name = "x" } })
+    end
+    return { status = 202, body = "" }
+  end, { protocol_version = "2025-11-25" })
+  assert(s:initialize())
+  local listener = s:listen()
+  local ok, err = listener:wait_open(5)
+  t.eq(ok, false)
+  t.eq(err.kind, "http")
+  t.eq(err.status, 405)
+end)
