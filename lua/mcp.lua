@@ -52,6 +52,9 @@ function M.check_opts(api, opts)
       error(format("%s: opts.%s must be a table", api, field), 3)
     end
   end
+  if opts.reissue ~= nil and opts.reissue ~= "safe" and opts.reissue ~= "always" and opts.reissue ~= "never" then
+    error(api .. ': opts.reissue must be "safe", "always" or "never"', 3)
+  end
   local v = opts.protocol_version
   if v ~= nil and v ~= "auto" and not version.supported[v] then
     error(format("%s: unsupported protocol_version %q (supported: auto, %s)", api, tostring(v),

@@ -62,7 +62,8 @@
 --       handle.stop = function() that aborts the read from another coroutine, and returns soon after
 --       handle.closing becomes true.
 --   transport:close_session(ctx) -> answer                legacy: end the session (HTTP DELETE; stdio: no-op)
---   transport:auth_context() -> string | nil              the authorization in use (cache key of private results)
+--   transport:auth_context() -> string | nil              the authorization in use (cache key of private results;
+--                                                         HTTP: auth:context() when the auth object has it)
 --   transport:close()                                     release the transport (stdio: end the process); idempotent
 --   transport:restart() -> true | nil, err                optional (stdio): start over after a "process" failure
 --   transport.default_sink                                set by the session: where a transport delivers messages
@@ -306,11 +307,10 @@ local function resume(self, ctx, answer, state)
   if not ctx.resume or state.last_id == nil or answer.resumptions >= (ctx.max_resumptions or kDefaultMaxResumptions) then
     return nil
   end
-  -- ll.sleep may wake a little early (its timer counts from the loop's cached time): wait until the clock agrees.
-  local due = now() + (state.retry or ctx.retry_ms or kDefaultRetryMs)
-  repeat
-    ll.sleep((due - now()) / 1000)
-  until now() >= due
+  local delay = state.retry or ctx.retry_ms or kDefaultRetryMs
+  if delay > 0 then
+    ll.sleep(delay / 1000)
+  end
   answer.resumptions = answer.resumptions + 1
   local reader = open_stream(self, "GET", nil, ctx, "text/event-stream", { ["Last-Event-ID"] = state.last_id })
   if reader == nil or reader.status ~= 200 then
@@ -457,9 +457,13 @@ function Transport:listen(message, ctx, sink, handle)
   return answer
 end
 
--- The authorization the next request would carry: what opts.auth adds (auth:prepare on a scratch request, which
--- also renews a token that is due), else the script's own Authorization header.
+-- The authorization the next request would carry: auth:context() when the auth object has it (no I/O), else what
+-- auth:prepare adds to a scratch request (which may renew a token that is due); without opts.auth the script's own
+-- Authorization header.
 function Transport:auth_context()
+  if self.auth and type(self.auth.context) == "function" then
+    return self.auth:context()
+  end
   if self.auth then
     local req = { method = "POST", url = self.url, headers = {} }
     if self.auth:prepare(req) then

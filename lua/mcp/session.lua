@@ -202,7 +202,8 @@ function Session:interpret(answer, method, call)
 end
 
 -- Re-issuing (2026-07-28 has no resumption: a broken stream loses the request) is safe for methods that change
--- nothing, and for tools the server annotated read-only or idempotent, or when the call says so.
+-- nothing, and for tools the server annotated read-only or idempotent. opts.reissue = "always" | "never" and
+-- call.reissue = true | false override that.
 local safe_methods = { ["server/discover"] = true, ["tools/list"] = true, ["prompts/list"] = true,
   ["resources/list"] = true, ["resources/templates/list"] = true, ["resources/read"] = true,
   ["prompts/get"] = true, ["completion/complete"] = true }
@@ -210,6 +211,10 @@ local safe_methods = { ["server/discover"] = true, ["tools/list"] = true, ["prom
 function Session:safe_to_reissue(method, params, call)
   if call.reissue ~= nil then
     return call.reissue == true
+  end
+  local policy = self.opts.reissue or "safe"
+  if policy ~= "safe" then
+    return policy == "always"
   end
   if safe_methods[method] then
     return true

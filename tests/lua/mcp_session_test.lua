@@ -729,3 +729,26 @@ test("listen: a refused stream ends with an error and wait_open says so", functi
   t.eq(err.kind, "http")
   t.eq(err.status, 405)
 end)
+
+test("opts.reissue = always re-issues a broken tool call too; never re-issues nothing", function()
+  for _, case in ipairs({ { policy = "always", method = "tools/call", attempts = 2 },
+      { policy = "never", method = "tools/list", attempts = 1 } }) do
+    local attempts = 0
+    local s = session(modern_server(function(_, m, id)
+      if m == case.method then
+        attempts = attempts + 1
+        if attempts == 1 then
+          return F.sse({ ": open\n\n" })
+        end
+      end
+    end), { protocol_version = "2026-07-28", reissue = case.policy })
+    assert(s:initialize())
+    if case.method == "tools/call" then
+      s:call_tool("echo", {})
+    else
+      s:tools_list()
+    end
+    t.eq(attempts, case.attempts, case.policy)
+  end
+  t.raises(function() mcp.new("http://x/mcp", { reissue = "sometimes" }) end, "opts.reissue")
+end)
