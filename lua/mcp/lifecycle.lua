@@ -129,7 +129,7 @@ end
 function Session:probe()
   self.era, self.protocol_version = "modern", version.LATEST
   local answer = self:exchange("server/discover", nil, {}, {}, {})
-  local verdict = version.classify(answer, "server/discover")
+  local verdict = version.classify(answer, "server/discover", self.transport.kind)
   if verdict.kind == "modern" then
     version.remember(self.url, "modern " .. verdict.version)
     metrics.record(self, "server/discover", nil, false, answer.duration_ms)
@@ -139,7 +139,9 @@ function Session:probe()
     version.remember(self.url, "legacy")
     local tags = metrics.tags(self, "server/discover")
     metrics.version_fallbacks:add(1, tags)
-    metrics.version_probe_duration:add(answer.duration_ms, tags)
+    if answer.duration_ms then
+      metrics.version_probe_duration:add(answer.duration_ms, tags)
+    end
   end
   return verdict
 end
@@ -198,7 +200,7 @@ function Session:close()
   if answer == nil then
     return true
   end
-  local s = answer.status or 0
+  local s = answer.status or 200  -- stdio: nothing to answer
   local gone = s == 404 or s == 405 or (s == 400 and find(lower(answer.body or ""), "session", 1, true) ~= nil)
   local err
   if answer.err then

@@ -411,8 +411,9 @@ function Session:notify(method, params)
     params))
   self.last_response = answer
   local o = self:interpret(answer, method, {})
-  if answer.err == nil and not o.lost and answer.status ~= nil and answer.status >= 200 and answer.status < 300 then
-    o.err = nil
+  local status = answer.status
+  if answer.err == nil and not o.lost and (status == nil or (status >= 200 and status < 300)) then
+    o.err = nil  -- accepted (a notification has no response; stdio answers nothing)
   end
   metrics.record(self, method, nil, o.err ~= nil, answer.duration_ms)
   if o.err then

@@ -84,9 +84,14 @@ end
 --   {kind = "error", err =}                          neither: network failure, 5xx, auth, no common version
 -- A -32022 UnsupportedProtocolVersionError picks from its `supported` list instead of falling back; any other
 -- answer that is not a DiscoverResult (400/404/405 without a modern error, a result without supportedVersions,
--- another JSON-RPC error) means a legacy server. Over stdio (no status) every non-modern answer does.
-function M.classify(answer, method)
+-- another JSON-RPC error) means a legacy server. Over stdio (`transport_kind` "stdio", no status) every answer that
+-- is not modern does, a timeout included (the stdio Backward Compatibility rule); a dead process stays an error.
+function M.classify(answer, method, transport_kind)
   if answer.err then
+    local kind = answer.err.kind
+    if transport_kind == "stdio" and kind ~= "process" and kind ~= "auth" then
+      return { kind = "legacy" }
+    end
     return { kind = "error", err = answer.err }
   end
   local status = answer.status

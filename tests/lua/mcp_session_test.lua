@@ -752,3 +752,65 @@ test("opts.reissue = always re-issues a broken tool call too; never re-issues no
   end
   t.raises(function() mcp.new("http://x/mcp", { reissue = "sometimes" }) end, "opts.reissue")
 end)
+
+-- A transport without HTTP (the shape luaload.mcp.stdio implements): no status, no headers.
+local function fake_pipe(handler)
+  local log = {}
+  local transport = { kind = "stdio" }
+  function transport:request(message, ctx, sink)
+    log[#log + 1] = message
+    return handler(message, sink) or { response = nil, err = { kind = "process", message = "dead" } }
+  end
+  function transport:notify(message) log[#log + 1] = message return { resumptions = 0 } end
+  function transport:respond(message) log[#log + 1] = message return { resumptions = 0 } end
+  function transport:close_session() return { resumptions = 0 } end
+  function transport:auth_context() return nil end
+  function transport:close() self.closed = true end
+  return transport, log
+end
+
+test("the session layer works over a transport without HTTP: probe fallback, handshake, notify, close", function()
+  local session_mod = require("luaload.mcp.session")
+  local transport, log = fake_pipe(function(m, sink)
+    if m.method == "server/discover" then
+      return { response = { jsonrpc = "2.0", id = m.id, error = { code = -32601, message = "Method not found" } } }
+    elseif m.method == "initialize" then
+      return { response = { jsonrpc = "2.0", id = m.id, result = { protocolVersion = "2025-06-18", capabilities = {},
+        serverInfo = { name = "pipe" } } } }
+    elseif m.method == "tools/call" then
+      sink({ jsonrpc = "2.0", id = 9, method = "roots/list" })
+      return { response = { jsonrpc = "2.0", id = m.id, result = { content = {} } } }
+    end
+  end)
+  local spec = { command = "server" }
+  local s = session_mod.new(spec, {}, transport)
+  assert(s:initialize())
+  t.eq(s.era, "legacy")
+  t.eq(s.protocol_version, "2025-06-18")
+  t.eq(log[3].method, "notifications/initialized")
+  local _, err = s:call_tool("x", {})
+  t.eq(err, nil)
+  t.eq(log[#log].result, { roots = {} }, "the server request answered through transport:respond")
+  t.eq(s:close(), true)
+  t.truthy(transport.closed, "transport:close() called")
+  local again = session_mod.new(spec, {}, transport)
+  assert(again:initialize())
+  t.eq(log[#log - 1].method, "initialize", "the era is cached per target object: no second probe")
+end)
+
+test("over stdio a probe that times out means a legacy server; a dead process is an error", function()
+  local session_mod = require("luaload.mcp.session")
+  local dead = fake_pipe(function() return nil end)
+  local _, err = session_mod.new({ command = "a" }, {}, dead):initialize()
+  t.eq(err.kind, "process")
+  local slow = fake_pipe(function(m)
+    if m.method == "server/discover" then
+      return { err = { kind = "http", message = "idle timeout" } }
+    end
+    return { response = { jsonrpc = "2.0", id = m.id, result = { protocolVersion = "2025-11-25", capabilities = {},
+      serverInfo = { name = "pipe" } } } }
+  end)
+  local s = session_mod.new({ command = "b" }, {}, slow)
+  assert(s:initialize())
+  t.eq(s.era, "legacy")
+end)
