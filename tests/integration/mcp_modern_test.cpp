@@ -244,6 +244,30 @@ end
   LUALOAD_EXPECT_LINE(r, "auto=modern");
 }
 
+TEST_F(McpTest, SessionsStillOpenWhenTheVuRetiresAreClosed) {
+  start_target(McpSseMode::Auto);
+  auto r = run(R"(
+options = { scenarios = { two = { executor = "per-vu-iterations", vus = 2, iterations = 2 } } }
+local session
+function default()
+  if session == nil then
+    session = assert(mcp.connect(url, legacy))
+    out("opened", session.id ~= nil)
+  end
+  session:call_tool("echo", { text = "x" })
+end
+)", {});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  LUALOAD_EXPECT_LINE(r, "opened=true");
+  // Each VU's session was DELETEd by its end hook, with the same tags as session:close().
+  int closes = 0;
+  const auto s = summary();
+  for (const auto& series : s["metrics"]["http_reqs"]["series"]) {
+    if (series["tags"]["name"] == "mcp close") closes += series["values"]["count"].get<int>();
+  }
+  EXPECT_EQ(closes, 2);
+}
+
 }  // namespace
 }  // namespace luaload::test
 
