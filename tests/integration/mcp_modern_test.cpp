@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: MIT
 // luaload.mcp against the dual-era built-in target: 2026-07-28 spoken by default (envelope, metadata headers, no
 // handshake), server requests answered in both eras (MRTR rounds and mid-stream), a 2025 stream resumed, ttlMs
-// caching, listen streams, x-mcp-header re-listing, and the era fallback counted once.
-//
-// Compiled once the target serves both eras on /mcp (engine/target/mcp_protocol.hpp is part of that work).
-#if __has_include("engine/target/mcp_protocol.hpp")
-
+// caching, listen streams, x-mcp-header re-listing, the era fallback counted once, and the sessions a retiring VU
+// left open closed.
 #include <map>
 
 #include "integration/mcp_fixture.hpp"
@@ -270,5 +267,3 @@ end
 
 }  // namespace
 }  // namespace luaload::test
-
-#endif
