@@ -3,7 +3,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "bindings/runtime.hpp"
 #include "engine/core/clock.hpp"
@@ -30,12 +32,10 @@ int l_ll_sleep(lua_State* L) {
   const double seconds = luaL_checknumber(L, 1);
   luaL_argcheck(L, std::isfinite(seconds) && seconds >= 0, 1, "seconds must be a finite number >= 0");
   VuState& vu = impl.require_vu(L, "ll.sleep");
-  if (vu.timer == nullptr) {
-    vu.timer = new uv_timer_t;
-    uv_timer_init(impl.loop(), vu.timer);
-    vu.timer->data = &vu;
-  }
-  uv_timer_start(vu.timer, on_sleep_done_cb, static_cast<uint64_t>(std::llround(seconds * 1000.0)), 0);
+  // libuv counts a timeout from the loop time cached at the start of this turn; Lua may have run for a while
+  // since, and the sleep would end that much early.
+  uv_update_time(impl.loop());
+  uv_timer_start(impl.timer_for(vu), on_sleep_done_cb, static_cast<uint64_t>(std::llround(seconds * 1000.0)), 0);
   vu.pending = PendingKind::Sleep;
   lua_pushlightuserdata(L, engine_yield_sentinel());
   return lua_yield(L, 1);
@@ -203,6 +203,18 @@ void push_env(lua_State* L, WorkerRuntime::Impl* impl, const RuntimeConfig& conf
   lua_setmetatable(L, -2);
 }
 
+// core.executable: the absolute path of the running binary, so that scripts can start `luaload target --stdio`;
+// nil if /proc/self/exe cannot be read.
+void push_executable(lua_State* L) {
+  std::error_code error;
+  const std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error || path.empty()) {
+    lua_pushnil(L);
+  } else {
+    lua_pushstring(L, path.c_str());
+  }
+}
+
 }  // namespace
 
 void open_ll(lua_State* L, WorkerRuntime::Impl* impl) {
@@ -222,6 +234,8 @@ void open_ll(lua_State* L, WorkerRuntime::Impl* impl) {
   luaL_setfuncs(L, kFunctions, 1);
   push_env(L, impl, impl->config());
   lua_setfield(L, -2, "env");
+  push_executable(L);
+  lua_setfield(L, -2, "executable");
 }
 
 }  // namespace luaload::bindings

@@ -26,7 +26,7 @@ void* iteration_done_sentinel() {
 }
 
 void WorkerRuntime::Impl::run_iteration(VuState& vu, const IterationContext& context, VuBody::Done done) {
-  LUALOAD_CHECK(!vu.running && !vu.retired, "run_iteration on a busy or destroyed VU");
+  LUALOAD_CHECK(!vu.running && !vu.retired && !vu.ending, "run_iteration on a busy, ending or destroyed VU");
   vu.context = context;
   vu.done = std::move(done);
   vu.running = true;
@@ -82,8 +82,17 @@ void WorkerRuntime::Impl::run_once(const char* function, const std::string* data
     if (outcome == IterationOutcome::Aborted) {
       value = "test aborted: " + finished->abort_message;
     }
-    retire(key);
-    done(outcome == IterationOutcome::Completed, std::move(value));
+    const bool ok = outcome == IterationOutcome::Completed;
+    auto report = [this, key, ok, value = std::move(value), done] {
+      retire(key);
+      done(ok, value);
+    };
+    // The VU of setup()/teardown() retires here: its end hooks run first (bounded by setupTimeout/teardownTimeout).
+    if (has_end_hooks(*finished)) {
+      end_vu(*finished, [report = std::move(report)](IterationOutcome) { report(); });
+    } else {
+      report();
+    }
   };
   vu->starting = true;
   if (ensure_data(*vu, data_json != nullptr ? *data_json : "null")) {
@@ -222,8 +231,13 @@ void WorkerRuntime::Impl::cancel_pending(VuState& vu) {
     case PendingKind::Http:
       client_for(vu).cancel(vu.pending_request);
       break;
+    case PendingKind::EventWait:
+      if (vu.timer != nullptr) uv_timer_stop(vu.timer);
+      forget_event_wait(vu);
+      break;
     case PendingKind::StreamWait:  // the wake finds a newer generation, or nothing, and does nothing
     case PendingKind::TaskWait:
+    case PendingKind::EventWake:
     case PendingKind::Abort:
     case PendingKind::None:
       break;
@@ -241,6 +255,28 @@ void WorkerRuntime::Impl::drop_coroutine(VuState& vu) {
   vu.generation++;
   vu.groups.clear();
   vu.group_path.clear();
+}
+
+void WorkerRuntime::Impl::require_yieldable(lua_State* L, const char* api) {
+  if (lua_isyieldable(L) && blocked_resumes_ == 0) return;
+  luaL_error(L, "%s cannot wait here: it was called across a C boundary (a table.sort comparator, a string.gsub "
+             "callback, a module's top level run by require, or a coroutine resumed from one of them), where the VU "
+             "cannot be suspended; nothing was started", api);
+}
+
+namespace {
+
+// core guard(delta), for lua/coroutine.lua only.
+int l_resume_guard(lua_State* L) {
+  impl_of(L).add_blocked_resumes(static_cast<int>(lua_tointeger(L, 1)));
+  return 0;
+}
+
+}  // namespace
+
+void push_resume_guard(lua_State* L, WorkerRuntime::Impl* impl) {
+  lua_pushlightuserdata(L, impl);
+  lua_pushcclosure(L, l_resume_guard, 1);
 }
 
 }  // namespace luaload::bindings

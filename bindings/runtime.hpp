@@ -41,9 +41,12 @@ struct GroupFrame {
 };
 
 // What a yielded VU is waiting for, so that interrupt() can cancel it.
-enum class PendingKind { None, Sleep, Http, Abort, StreamWait, TaskWait };
+// EventWait: in an ll.event's waiter list (maybe with a timeout on `timer`); EventWake: notified, resumed on a later
+// loop turn (event.cpp).
+enum class PendingKind { None, Sleep, Http, Abort, StreamWait, TaskWait, EventWait, EventWake };
 
 struct StreamState;  // an http.stream in flight (stream.cpp)
+struct EventState;   // an ll.event's waiters (event.cpp)
 
 // All per-VU state. Owned by WorkerRuntime::Impl; freed on a later loop turn once its handles are closed.
 //
@@ -77,7 +80,8 @@ struct VuState {
   uint64_t pending_request = 0;
   engine::metrics::TagSetId pending_tags = 0;  // HTTP: the request's base tag set
   double pending_lag_ms = -1;                  // HTTP: corrected_lag_ms() when it was sent
-  uv_timer_t* timer = nullptr;  // ll.sleep, created on first use, reused
+  uv_timer_t* timer = nullptr;  // ll.sleep and ev:wait timeouts, created on first use (timer_for), reused
+  std::shared_ptr<EventState> pending_event;  // EventWait: the event whose list holds this coroutine
   std::unique_ptr<engine::http::Client> client;  // created on first request
   int open_handles = 0;
 
@@ -88,6 +92,12 @@ struct VuState {
   std::vector<VuHandle> task_waiters;  // tasks: coroutines in task:wait()
   std::vector<uint64_t> tasks;         // VUs: their live tasks
   std::vector<std::shared_ptr<StreamState>> streams;  // VUs: open streams, stopped when the iteration ends
+
+  // ll.on_vu_end (vu_end.cpp): VUs only; a task registers on its VU.
+  int end_hooks_ref = LUA_NOREF;  // table hook id -> function, created on first registration
+  uint64_t next_end_hook = 1;
+  size_t end_hook_count = 0;
+  bool ending = false;  // its end hooks started (or ran): no iteration and no new hook after this
 
   VuHandle handle() const { return {key, generation}; }
 };
@@ -117,8 +127,16 @@ class WorkerRuntime::Impl {
   // Resumes the VU's coroutine with the nargs values on top of its stack. Loop thread, never from inside Lua.
   void resume(VuState& vu, int nargs);
 
-  // Resumes the coroutine of `handle` on a later loop turn with `false`, if it still waits for `kind` then.
-  void wake_later(VuHandle handle, PendingKind kind);
+  // Resumes the coroutine of `handle` on a later loop turn with `value`, if it still waits for `kind` then.
+  void wake_later(VuHandle handle, PendingKind kind, bool value = false);
+  // Raises a script error (naming `api`) unless the running coroutine can yield to the runner: not from a C
+  // boundary (table.sort comparator, string.gsub callback, require...) nor inside a coroutine resumed from
+  // one. Yielding bindings call it before they arm a timer or record a pending operation.
+  void require_yieldable(lua_State* L, const char* api);
+  // coroutine.resume/wrap from where the caller cannot yield: +1 while that resume runs (lua/coroutine.lua).
+  void add_blocked_resumes(int delta) { blocked_resumes_ += delta; }
+  // The VU's reusable timer (ll.sleep, ev:wait timeouts), created on first use; closed when the VU retires.
+  uv_timer_t* timer_for(VuState& vu);
   // The VU a task runs for (the VU itself when it is not a task).
   VuState& root_of(VuState& vu);
   // Ids of the stream_* metrics, defined on first use (stream.cpp).
@@ -126,6 +144,15 @@ class WorkerRuntime::Impl {
     engine::metrics::MetricId time_to_first_event, events, duration, bytes;
   };
   const StreamMetrics& stream_metrics();
+
+  // End hooks (vu_end.cpp). run_vu_end_hooks: once, when no iteration runs any more; every VU with hooks runs
+  // them, concurrently, for at most `timeout_ns`. Returns whether any VU has hooks; `done` runs exactly once on a
+  // later loop turn, unless the runtime closes first.
+  bool run_vu_end_hooks(int64_t timeout_ns, std::function<void()> done);
+  // Whether `vu` has end hooks that have not run.
+  bool has_end_hooks(const VuState& vu) const;
+  // Runs `vu`'s end hooks (it must not be running); `done` as an iteration's, with the hooks' outcome.
+  void end_vu(VuState& vu, engine::schedule::VuBody::Done done);
 
   // The VU whose coroutine is running Lua right now (nullptr outside any resume/init).
   VuState* current() { return current_; }
@@ -174,6 +201,7 @@ class WorkerRuntime::Impl {
     int response_mt = LUA_NOREF;  // luaload.Response's metatable
     int options_json = LUA_NOREF;
     int task = LUA_NOREF;
+    int end_hooks = LUA_NOREF;
   } refs;
 
  private:
@@ -188,6 +216,11 @@ class WorkerRuntime::Impl {
   void release(VuState& vu);
   void maybe_free(uint64_t key);
   void check_closed();
+  // vu_end.cpp
+  void start_end_hooks(VuState& vu, engine::schedule::VuBody::Done done);
+  void on_vu_ended(uint64_t key);
+  void on_end_timeout();
+  void close_end_timer();
   // task.cpp
   void on_task_resumed(VuState& task, int status);
   void finish_task(VuState& task, bool ok);
@@ -223,12 +256,21 @@ class WorkerRuntime::Impl {
   std::unordered_map<uint64_t, std::unique_ptr<VuState>> vus_;
   uint64_t next_key_ = 1;
   VuState* current_ = nullptr;
+  int blocked_resumes_ = 0;
 
   uv_idle_t idle_{};
   bool idle_open_ = false;
   bool idle_closing_ = false;
   bool dns_open_ = false;
   std::vector<std::function<void()>> deferred_;
+
+  // The worker's end-hook phase (vu_end.cpp): VUs whose hooks have not ended, its timer and its `done`.
+  bool end_phase_started_ = false;
+  std::vector<uint64_t> end_waiting_;
+  uv_timer_t* end_timer_ = nullptr;  // freed in its close callback
+  int64_t end_timeout_ns_ = 0;
+  bool end_timer_closing_ = false;
+  std::function<void()> end_done_;
 
   std::vector<WorkerRuntime::ScriptError> errors_;
   std::unordered_map<std::string, size_t> error_index_;
@@ -256,6 +298,13 @@ void open_http(lua_State* L, WorkerRuntime::Impl* impl);
 void open_response(lua_State* L, WorkerRuntime::Impl* impl);
 void open_stream(lua_State* L, WorkerRuntime::Impl* impl);  // core.http_stream, core.stream_*
 void open_task(lua_State* L, WorkerRuntime::Impl* impl);    // core.spawn, core.task_wait
+void open_event(lua_State* L, WorkerRuntime::Impl* impl);   // core.event_new, luaload.Event
+void open_shared(lua_State* L, WorkerRuntime::Impl* impl);  // core.shared_get, core.shared_set
+void open_vu_end(lua_State* L, WorkerRuntime::Impl* impl);  // core.on_vu_end, core.vu_end_cancel
+// Takes a coroutine waiting in ev:wait off its event's list (cancel and timeout paths; event.cpp).
+void forget_event_wait(VuState& vu);
+// Pushes the C function lua/coroutine.lua calls around resumes it makes from a non-yieldable context (runner.cpp).
+void push_resume_guard(lua_State* L, WorkerRuntime::Impl* impl);
 
 // Shared by http.cpp and stream.cpp: the request from core.http_request's argument layout (api, method, url, body,
 // headers, timeout, redirects, tags), and the samples of one finished exchange.
