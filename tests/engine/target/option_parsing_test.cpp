@@ -89,6 +89,17 @@ TEST(ParseMcpDuration, TakesAK6DurationOrZeroAndNamesTheFlag) {
   EXPECT_EQ(error, "--mcp-cache-ttl must be a duration such as 500ms or 5m, got \"later\"");
 }
 
+TEST(ParseTokenFormat, IsOpaqueOrJwt) {
+  TargetOptions options;
+  std::string error;
+  ASSERT_TRUE(parse_token_format("jwt", &options, &error));
+  EXPECT_TRUE(options.jwt_access_tokens);
+  ASSERT_TRUE(parse_token_format("opaque", &options, &error));
+  EXPECT_FALSE(options.jwt_access_tokens);
+  EXPECT_FALSE(parse_token_format("paseto", &options, &error));
+  EXPECT_EQ(error, "--token-format must be opaque or jwt, got \"paseto\"");
+}
+
 TEST(ParseTokenTtl, TakesAK6Duration) {
   TargetOptions options;
   std::string error;
