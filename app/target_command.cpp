@@ -25,6 +25,7 @@ struct TargetFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string token_ttl;
+  std::string token_format = "opaque";
   std::string error_rate;
   std::vector<std::string> route_latency;
   std::string mcp_sse = "auto";
@@ -60,6 +61,7 @@ bool build_options(const TargetFlags& flags, target::TargetOptions* options, std
   options->tls_cert_file = flags.tls_cert;
   options->tls_key_file = flags.tls_key;
   if (!flags.token_ttl.empty() && !target::parse_token_ttl(flags.token_ttl, options, error)) return false;
+  if (!target::parse_token_format(flags.token_format, options, error)) return false;
   if (!flags.error_rate.empty() && !target::parse_error_rate(flags.error_rate, options, error)) return false;
   for (const std::string& spec : flags.route_latency) {
     if (!target::parse_route_latency(spec, options, error)) return false;
@@ -117,6 +119,8 @@ CLI::App* add_target_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS (needs --tls-key)");
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
   cmd->add_option("--token-ttl", flags->token_ttl, "OAuth access token lifetime, e.g. 30s (default 1h)");
+  cmd->add_option("--token-format", flags->token_format,
+                  "OAuth access tokens: opaque (default) or jwt (RFC 9068, ES256, verifiable at /oauth/jwks)");
   cmd->add_option("--error-rate", flags->error_rate, "Probability of a 500/503 on every /content route (0..1)");
   cmd->add_option("--route-latency", flags->route_latency,
                   "ROUTE=SPEC for /content/ROUTE, e.g. fast=fixed:2ms, mixed=lognormal:median=20ms,p99=200ms "
