@@ -10,7 +10,7 @@
 -- (the event of the fetch in flight, with fetch_started) and generation (bumped by every new token).
 local ll = require("luaload")
 
-local setmetatable, pcall, error, type = setmetatable, pcall, error, type
+local pcall, error = pcall, error
 
 local M = {}
 
@@ -35,31 +35,12 @@ function M.reset_shared()
   shared = {}
 end
 
--- Until ll.event() is available everywhere: a polling stand-in with the same two methods.
-local Poll = {}
-Poll.__index = Poll
-
-function Poll:wait(timeout_s)
-  local deadline = ll.now() + (timeout_s or 60) * 1000
-  while not self.notified and ll.now() < deadline do
-    ll.sleep(0.01)
-  end
-  return self.notified == true
-end
-
-function Poll:notify()
-  self.notified = true
-end
-
--- A new event: ll.event() when the runtime has it, else the polling stand-in. `factory` overrides (tests).
+-- A new event: ll.event() (the runtime's wait primitive), or `factory()` when the script injected one (tests).
 function M.event(factory)
   if factory then
     return factory()
   end
-  if type(ll.event) == "function" then
-    return ll.event()
-  end
-  return setmetatable({}, Poll)
+  return ll.event()
 end
 
 -- Runs fetch() as the store's single flight: marks the store as fetching, runs it (protected, so a raising hook
