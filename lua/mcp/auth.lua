@@ -39,7 +39,6 @@ local flows = ll.metrics.Counter("mcp_auth_flows")
 
 local GRANTS = { authorization_code = true, client_credentials = true, jwt_bearer = true }
 local DPOP_ALGS = { "ES256", "RS256", "PS256" }
-local FUNCTIONS = { "on_authorization", "assertion", "http", "now", "wall", "random", "event" }
 
 local Auth = {}
 Auth.__index = Auth
@@ -70,16 +69,34 @@ local function check_opts(opts)
   return grant
 end
 
--- auth.new(server_url, opts.auth) -> the hooks object for one session. Raises on a bad configuration.
-function M.new(server_url, opts)
+-- auth.new(opts.auth, { url = server_url, http = luaload.http or a look-alike }) -> the hooks object for one
+-- session (the transport's call); auth.new(server_url, opts.auth) works too. Raises on a bad configuration.
+function M.new(a, b)
+  local opts, server_url, http_mod
+  if type(a) == "table" then
+    opts, server_url, http_mod = a, b and b.url, b and b.http
+  else
+    opts, server_url = b, a
+  end
   local grant = check_opts(opts)
+  if type(server_url) ~= "string" then
+    error("mcp.auth.new: the server URL is missing", 2)
+  end
   local self = setmetatable({ url = discovery.canonical(server_url), opts = opts, grant = grant, stepped = {},
-    http = opts.http or require("luaload.http") }, Auth)
+    http = opts.http or http_mod or require("luaload.http") }, Auth)
   self.ctx = { http = self.http, timeout = opts.timeout, tags = opts.tags }
   return self
 end
 
-M.FUNCTIONS = FUNCTIONS
+-- The authorization in use, without any I/O (the session's cache key for private results): the current access
+-- token, or nil before there is one.
+function Auth:context()
+  if self.opts.token then
+    return self.opts.token
+  end
+  return self.client and self.client.store.access_token or nil
+end
+
 
 ---------------------------------------------------------------------------------------------------------------
 -- Helpers
