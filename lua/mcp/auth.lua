@@ -147,13 +147,20 @@ local function pick_dpop_alg(supported)
   return nil
 end
 
-local shared_dpop = {}
+-- The name of the token store (and DPoP key) of this session's client: per VU by default, so that the VU's next
+-- sessions (a new mcp.connect every iteration) reuse its token instead of authorizing again; per worker with
+-- opts.shared. Bound to the authorization server and the client it registered.
+function Auth:_store_key(found, client_id)
+  local owner = self.opts.shared and "worker" or ("vu " .. tostring(ll.vu and ll.vu.id))
+  return concat({ "luaload.mcp.auth", owner, self.url, tostring(found.issuer), tostring(client_id), self.grant }, "\n")
+end
+
+local dpop_signers = {}
 
 -- The DPoP signer when DPoP is on: opts.dpop true, or unset and the server asked for it (a DPoP challenge or
--- dpop_signing_alg_values_supported in the authorization server's metadata). A shared token store shares its key.
-function Auth:_dpop_for(found)
-  local algs = found.metadata.dpop_signing_alg_values_supported
-  local alg = pick_dpop_alg(algs)
+-- dpop_signing_alg_values_supported in the authorization server's metadata). Kept with the token it binds.
+function Auth:_dpop_for(found, store_key)
+  local alg = pick_dpop_alg(found.metadata.dpop_signing_alg_values_supported)
   local want = self.opts.dpop
   if want == nil then
     want = alg ~= nil or self.dpop_challenged == true
@@ -161,13 +168,9 @@ function Auth:_dpop_for(found)
   if not want then
     return nil
   end
-  if self.opts.shared then
-    local key = self.url .. "\n" .. tostring(found.issuer)
-    shared_dpop[key] = shared_dpop[key] or dpop_mod.new({ alg = alg or "ES256", key = self.opts.dpop_key,
-      wall = self.opts.wall })
-    return shared_dpop[key]
-  end
-  return dpop_mod.new({ alg = alg or "ES256", key = self.opts.dpop_key, wall = self.opts.wall })
+  dpop_signers[store_key] = dpop_signers[store_key] or dpop_mod.new({ alg = alg or "ES256", key = self.opts.dpop_key,
+    wall = self.opts.wall })
+  return dpop_signers[store_key]
 end
 
 -- The scope of the first authorization: the script's, else the challenge's, else the protected resource's
@@ -230,7 +233,7 @@ function Auth:_assertion_fn(found)
   end
 end
 
-local PASSED = { "private_key", "signing_alg", "key_id", "params", "tags", "timeout", "shared", "skew", "skew_s",
+local PASSED = { "private_key", "signing_alg", "key_id", "params", "tags", "timeout", "skew", "skew_s",
   "min_skew_s", "jitter", "max_lifetime", "http", "now", "wall", "random", "event" }
 
 -- Registers (or reuses) a client with the authorization server of `found` and makes the token client.
@@ -240,10 +243,12 @@ function Auth:_setup(found, scope)
     return nil, why
   end
   local md = found.metadata
+  local store_key = self:_store_key(found, client.client_id)
   local config = { token_url = md.token_endpoint, grant = self.grant, client_id = client.client_id,
     client_secret = client.client_secret, client_auth = registration.auth_method(self.opts, client, md),
     issuer = found.issuer, scope = scope, resource = self.opts.resource or found.resource,
-    redirect_uri = self.opts.redirect_uri or registration.DEFAULT_REDIRECT_URI, dpop = self:_dpop_for(found) }
+    redirect_uri = self.opts.redirect_uri or registration.DEFAULT_REDIRECT_URI,
+    dpop = self:_dpop_for(found, store_key), shared = true, shared_key = store_key }
   for _, name in ipairs(PASSED) do
     config[name] = self.opts[name]
   end

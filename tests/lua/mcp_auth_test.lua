@@ -314,6 +314,14 @@ test("discovery is cached for the run: the next VU asks for a token without a 40
   t.eq(unauthenticated, 0)
 end)
 
+test("a VU's next session reuses its token: no new authorization per mcp.connect", function()
+  local w = world({})
+  t.eq(send(new_auth(w), w).status, 200)
+  t.eq(send(new_auth(w), w).status, 200)
+  t.eq(#w.auth_requests, 1)
+  t.eq(w.issued, 1)
+end)
+
 test("client credentials against the discovered token endpoint, no authorization request", function()
   local w = world({})
   t.eq(send(new_auth(w, { grant = "client_credentials", client_id = "svc", client_secret = "s" }), w).status, 200)
