@@ -316,14 +316,18 @@ function Client:_renew_now(login_only)
   return self:_login()
 end
 
--- One renewal through the store's single flight; a caller that finds one in flight takes its result.
+-- One renewal through the store's single flight. A caller that finds a fetch in flight waits and takes its
+-- result, success or failure, instead of sending a request of its own.
 function Client:_renew(login_only)
   local s = self.store
   if s.fetching then
-    local generation = s.generation
+    local seq = s.fetch_seq or 0
     store_mod.wait(s, self.now(), self.wait_s)
-    if s.generation ~= generation and s.access_token ~= nil then
-      return s.access_token
+    if (s.fetch_seq or 0) > seq then
+      if s.last_err == nil and s.access_token ~= nil then
+        return s.access_token
+      end
+      return nil, s.last_err
     end
   end
   return store_mod.single_flight(s, self.now(), self.config.event, function()

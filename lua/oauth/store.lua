@@ -7,7 +7,8 @@
 --
 -- State of a store: access_token (nil: none yet / forgotten), token_type, refresh_token, scope, obtained_at,
 -- expires_at (nil: unknown), renew_at, failures + retry_at (a renewal failed while the token was valid), fetching
--- (the event of the fetch in flight, with fetch_started) and generation (bumped by every new token).
+-- (the event of the fetch in flight, with fetch_started), generation (bumped by every new token), fetch_seq
+-- (bumped when a fetch ends) and last_err (the error of the last fetch, nil when it succeeded).
 local ll = require("luaload")
 
 local pcall, error = pcall, error
@@ -52,6 +53,8 @@ function M.single_flight(store, now_ms, factory, fetch)
   if store.fetching == ev then
     store.fetching, store.fetch_started = nil, nil
   end
+  store.fetch_seq = (store.fetch_seq or 0) + 1
+  store.last_err = ok and a == nil and b or nil
   ev:notify()
   if not ok then
     error(a, 0)

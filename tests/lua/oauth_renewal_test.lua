@@ -166,3 +166,24 @@ test("a shared token that is due is renewed by one VU while the others keep usin
   t.eq(b:token(), "a2")
   t.eq(srv.requests, 2)
 end)
+
+test("VUs waiting on a shared fetch that fails share its error instead of each sending their own", function()
+  store.reset_shared()
+  local srv = server({ ttl = 60 })
+  srv.mode, srv.delay = "down", 0.05
+  local tasks = {}
+  for i = 1, 4 do
+    tasks[i] = ll.spawn(function()
+      local cl = oauth.new({ token_url = "http://t/token", client_id = "id", client_secret = "s", http = srv,
+        shared = true })
+      local token, err = cl:refresh()
+      return token, err and err.error
+    end)
+  end
+  for i = 1, 4 do
+    local token, err = tasks[i]:wait()
+    t.eq(token, nil)
+    t.eq(err, "http_503")
+  end
+  t.eq(srv.requests, 1, "one request for all four")
+end)
