@@ -345,6 +345,61 @@ test("the script's authorization hook gets the URL and returns the redirect", fu
   t.eq(#w.auth_requests, 0, "luaload did not fetch the authorization URL itself")
 end)
 
+test("enterprise-managed: an ID token is exchanged for an ID-JAG at the IdP, then presented as a JWT bearer grant", function()
+  local w = world({ methods = { "client_secret_basic" } })
+  local idp_req
+  w.routes["https://idp.example/token"] = function(req)
+    idp_req = req
+    return json_res(200, { access_token = "id-jag-1", token_type = "N_A",
+      issued_token_type = "urn:ietf:params:oauth:token-type:id-jag" })
+  end
+  local a = new_auth(w, { grant = "jwt_bearer", client_id = "app", client_secret = "s",
+    id_jag = { token_url = "https://idp.example/token", client_id = "idp-client", subject_token = "id-token-1" } })
+  t.eq(send(a, w).status, 200)
+  t.eq(idp_req.form, { grant_type = "urn:ietf:params:oauth:grant-type:token-exchange", client_id = "idp-client",
+    subject_token = "id-token-1", subject_token_type = "urn:ietf:params:oauth:token-type:id_token",
+    requested_token_type = "urn:ietf:params:oauth:token-type:id-jag", audience = w.as, resource = w.mcp })
+  local token_req
+  for _, r in ipairs(w.log) do if r.url == w.as .. "/token" then token_req = r end end
+  t.eq(token_req.form.grant_type, "urn:ietf:params:oauth:grant-type:jwt-bearer")
+  t.eq(token_req.form.assertion, "id-jag-1")
+  t.eq(token_req.headers.Authorization, "Basic " .. encoding.base64_encode("app:s"))
+end)
+
+test("DPoP: a DPoP challenge turns it on; the resource server's nonce is answered by sending again", function()
+  local crypto = require("luaload.crypto")
+  local key = { sign = function(_, _, input) return crypto.hmac_sha256("k", input, "raw") end,
+    public_jwk = function() return { kty = "EC", crv = "P-256", x = "x", y = "y" } end }
+  local w = world({})
+  w.cfg.challenge = 'DPoP resource_metadata="' .. w.prm_url .. '"'
+  w.routes[w.as .. "/token"] = function()
+    w.issued = w.issued + 1
+    return json_res(200, { access_token = "dp-" .. w.issued, token_type = "DPoP", expires_in = 60 })
+  end
+  local nonce_asked = false
+  local resource = w.resource
+  w.resource = function(req, method)
+    local h = req.headers.Authorization
+    if h and h:find("^DPoP ") then
+      local _, proof = oauth.jwt.decode(req.headers.DPoP)
+      if proof.nonce ~= "rs-n" then
+        nonce_asked = true
+        return { status = 401, body = "", headers = { ["WWW-Authenticate"] = 'DPoP error="use_dpop_nonce"',
+          ["DPoP-Nonce"] = "rs-n" } }
+      end
+      return { status = 200, body = "{}", headers = {} }
+    end
+    return resource(req, method)
+  end
+  local res = send(new_auth(w, { dpop_key = key }), w)
+  t.eq(res and res.status, 200)
+  t.eq(nonce_asked, true)
+  local token_req
+  for _, r in ipairs(w.log) do if r.url == w.as .. "/token" then token_req = r end end
+  t.truthy(token_req.headers.DPoP ~= nil, "a proof on the token request")
+  t.eq(w.issued, 1, "the nonce retry needs no new token")
+end)
+
 test("bad configurations raise at once", function()
   t.raises(function() auth.new("https://h/mcp", { grant = "password" }) end, "grant must be")
   t.raises(function() auth.new("https://h/mcp", { grant = "jwt_bearer" }) end, "needs assertion")
