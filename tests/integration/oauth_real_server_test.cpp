@@ -174,5 +174,26 @@ end
   EXPECT_EQ(count(metrics(), "oauth_expired_token_retries"), 1);
 }
 
+TEST_F(OAuthRealServerTest, ASharedTokenIsFetchedOncePerWorkerWhenAThousandVusStartTogether) {
+  start_servers(60);
+  auto r = run(R"(
+options = { vus = 1000, iterations = 1000, thresholds = { checks = { "rate==1" } } }
+local client = oauth.new({ token_url = AS .. "/token", client_id = "luaload", client_secret = "secret",
+  grant = "client_credentials", shared = true })
+function default()
+  local res = client:get(RS .. "/api/items")
+  ll.check(res, { ["items 200"] = function(r) return r ~= nil and r.status == 200 end })
+end
+function teardown() out("stats", http.get(RS .. "/stats").body) end
+)",
+               {"--threads", "2"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto s = stats(r);
+  ASSERT_FALSE(s.is_discarded()) << r.out;
+  EXPECT_EQ(s["token_requests"].get<int>(), 2) << "one per worker: " << s.dump();
+  EXPECT_EQ(s["api_ok"].get<int>(), 1000) << s.dump();
+  EXPECT_EQ(count(metrics(), "oauth_logins"), 2);
+}
+
 }  // namespace
 }  // namespace luaload::test
