@@ -15,6 +15,7 @@
 -- the discovery and registration are done once for the whole run. docs/mcp-authorization.md documents opts.auth.
 local ll = require("luaload")
 local mcp = require("luaload.mcp")
+require("luaload.oauth")  -- defines the oauth_* counters, so that thresholds may name them
 
 options = {
   vus = 5,
