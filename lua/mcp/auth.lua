@@ -262,20 +262,24 @@ function Auth:_setup(found, scope)
   return true
 end
 
+-- The discovery for this server: cached for the run; `fresh` (after a refused token) fetches it again to notice an
+-- authorization server change. One fetch per worker at a time; the others wait for it.
 function Auth:_discover(challenge, fresh)
   local key = "luaload.mcp.auth.discovery\n" .. self.url
   local cached = not fresh and discovery.cache_get(key)
   if cached and (challenge.resource_metadata == nil or cached.hint == challenge.resource_metadata) then
     return cached
   end
-  local found, why = discovery.discover(self.ctx, self.url, challenge.resource_metadata)
-  if not found then
-    return nil, why
-  end
-  found.hint = challenge.resource_metadata
-  found.scope_hint = self:_select_scope(challenge, found)
-  discovery.cache_set(key, found)
-  return found
+  return discovery.single_flight(key .. (fresh and "\nfresh" or ""), function()
+    local found, why = discovery.discover(self.ctx, self.url, challenge.resource_metadata)
+    if not found then
+      return nil, why
+    end
+    found.hint = challenge.resource_metadata
+    found.scope_hint = self:_select_scope(challenge, found)
+    discovery.cache_set(key, found)
+    return found
+  end)
 end
 
 ---------------------------------------------------------------------------------------------------------------

@@ -293,4 +293,31 @@ function M.cache_reset()
   local_cache = {}
 end
 
+local in_flight = {}
+
+-- Runs fn() (-> value, err) once per worker for `key` at a time: callers that arrive while it runs wait for it
+-- (ll.event) and get its results, so that the VUs of a worker starting together send one discovery (or one
+-- registration), not one each.
+function M.single_flight(key, fn)
+  local running = in_flight[key]
+  if running then
+    running.event:wait(60)
+    if running.done then
+      return running.value, running.err
+    end
+  end
+  local entry = { event = ll.event() }
+  in_flight[key] = entry
+  local ok, value, err = pcall(fn)
+  if in_flight[key] == entry then
+    in_flight[key] = nil
+  end
+  entry.value, entry.err, entry.done = value, err, true
+  entry.event:notify()
+  if not ok then
+    error(value, 0)
+  end
+  return value, err
+end
+
 return M

@@ -141,15 +141,22 @@ function M.client_for(ctx, found, opts)
   if cached then
     return cached
   end
-  local client, err = register(ctx, md.registration_endpoint, body)
-  if not client then
-    return nil, err
+  if opts.shared_registration == false then
+    local client, err = register(ctx, md.registration_endpoint, body)
+    if client then
+      client.issuer, client.source = issuer, "dcr"
+    end
+    return client, err
   end
-  client.issuer, client.source = issuer, "dcr"
-  if opts.shared_registration ~= false then
+  return discovery.single_flight(key, function()
+    local client, err = register(ctx, md.registration_endpoint, body)
+    if not client then
+      return nil, err
+    end
+    client.issuer, client.source = issuer, "dcr"
     discovery.cache_set(key, client)
-  end
-  return client
+    return client
+  end)
 end
 
 M.contains = contains
