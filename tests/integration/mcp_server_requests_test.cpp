@@ -54,7 +54,7 @@ TEST_F(McpServerRequestsTest, ServerRequestsInAnSseAnswerAreAnsweredAndNotificat
   auto r = run_against_canned(R"(
 function default()
   local asked = {}
-  local s = assert(mcp.connect(url, { on_request = function(m)
+  local s = assert(mcp.connect(url, { protocol_version = "2025-11-25", on_request = function(m)
     asked[#asked + 1] = m.method
     if m.method == "roots/list" then return { answered = "roots" } end
   end }))
