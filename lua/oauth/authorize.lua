@@ -90,11 +90,12 @@ function M.follow(o)
 end
 
 -- RFC 9207 §2.4 with the MCP table: a present iss must equal the recorded issuer (simple string comparison, no
--- normalisation); an absent one is refused only when the server advertised iss support.
+-- normalisation); an absent one is refused only when the server advertised iss support. Without a recorded issuer
+-- (a plain client that was not told its server's) there is nothing to compare a present iss with.
 local function check_iss(params, o)
   local iss = params.iss
   if iss ~= nil then
-    if o.issuer == nil or iss ~= o.issuer then
+    if o.issuer ~= nil and iss ~= o.issuer then
       return false, format("the iss parameter %q is not the authorization server's issuer %q", tostring(iss),
         tostring(o.issuer))
     end

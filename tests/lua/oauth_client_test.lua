@@ -262,3 +262,25 @@ test("a token of a type other than Bearer is refused; the type is case-insensiti
   token_type = "bearer"
   t.eq(client:token(), "a")
 end)
+
+test("a redirect's iss must be the configured issuer; without one it is not checked", function()
+  local iss = "https://as.example"
+  local fake = fake_http(function(req)
+    if req.method == "GET" then
+      local query = encoding.form_decode(req.url:match("%?(.*)$"))
+      return { status = 302, body = "", headers = { Location = query.redirect_uri .. "?code=c9&state=" .. query.state
+        .. "&iss=" .. encoding.url_encode(iss) } }
+    end
+    return token_server(60)(req)
+  end)
+  local function client(issuer)
+    return oauth.new({ token_url = "http://t/oauth/token", client_id = "luaload", client_secret = "secret",
+      grant = "authorization_code", authorize_url = "http://t/oauth/authorize", redirect_uri = "http://app/cb",
+      issuer = issuer, http = fake, now = clock().now })
+  end
+  t.truthy(client(nil):token(), "no issuer configured")
+  t.truthy(client("https://as.example"):token(), "the right issuer")
+  local token, err = client("https://other.example"):token()
+  t.eq(token, nil)
+  t.eq(err.error, "invalid_issuer")
+end)
