@@ -154,3 +154,13 @@ test("DPoP: a proof on the token request, one retry with the server's nonce, a D
   t.eq(proof.htm, "GET")
   t.truthy(proof.ath ~= nil, "ath binds the proof to the token")
 end)
+
+test("a private_key_jwt assertion from a PEM key verifies with its public key", function()
+  local fake, log = endpoint(function() return ok_token() end)
+  local pem = crypto.generate_key("ES256")
+  new(fake, { client_id = "svc", private_key = pem, issuer = "https://as.example" }):token()
+  local claims = jwt.verify(log[1].form.client_assertion, crypto.public_key(pem))
+  t.truthy(claims ~= nil, "the assertion verifies")
+  t.eq(claims.aud, "https://as.example")
+  t.eq(log[1].form.client_id, "svc")
+end)
