@@ -7,6 +7,7 @@
 -- whole run (one registration per issuer and client metadata, not one per VU) unless the script asks otherwise.
 local ll = require("luaload")
 local discovery = require("luaload.mcp.auth_discovery")
+local jwt = require("luaload.oauth.jwt")
 
 local type, pairs, ipairs, tostring, pcall = type, pairs, ipairs, tostring, pcall
 local match = string.match
@@ -80,7 +81,11 @@ function M.client_metadata(opts, metadata)
     grant_types = grant_types(grant), response_types = grant == "authorization_code" and { "code" } or {},
     application_type = opts.application_type or M.application_type(redirect_uri) }
   local supported = metadata.token_endpoint_auth_methods_supported
-  if opts.client_auth then
+  if opts.private_key and not opts.client_auth then
+    -- private_key_jwt: the server verifies assertions with the public half, registered inline (RFC 7591 jwks).
+    body.token_endpoint_auth_method = "private_key_jwt"
+    body.jwks = { keys = { jwt.public_jwk(opts.private_key) } }
+  elseif opts.client_auth then
     body.token_endpoint_auth_method = opts.client_auth
   elseif type(supported) == "table" then
     for _, method in ipairs({ "client_secret_basic", "client_secret_post", "none" }) do

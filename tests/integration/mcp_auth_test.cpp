@@ -141,6 +141,26 @@ end
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
+TEST_F(McpAuthTest, AClientWithAPrivateKeyRegistersItsPublicKeyAndAuthenticatesWithSignedAssertions) {
+  start();
+  auto r = run(R"(
+local crypto = require("luaload.crypto")
+function default()
+  for _, alg in ipairs({ "ES256", "RS256" }) do
+    local auth = { grant = "client_credentials", private_key = crypto.generate_key(alg), signing_alg = alg }
+    local session = must(mcp.connect(url, { auth = auth }))
+    local echoed = must(session:call_tool("echo", { text = alg }))
+    out("echo", echoed.content[1].text)
+    session:close()
+  end
+end
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  LUALOAD_EXPECT_LINE(r, "echo=ES256");
+  LUALOAD_EXPECT_LINE(r, "echo=RS256");
+  EXPECT_EQ(count(metrics(), "oauth_logins"), 2);
+}
+
 TEST_F(McpAuthTest, CredentialsTheAuthorizationServerRefusesAreAnAuthError) {
   start();
   auto r = run(R"(
