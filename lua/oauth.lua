@@ -388,7 +388,8 @@ function Client:token()
     end
     store_mod.wait(s, now, self.wait_s)
   end
-  return nil, request_mod.error({ error = "timeout", message = "oauth: gave up waiting for another VU's token request" })
+  return nil, request_mod.error({ error = "timeout",
+    message = "oauth: gave up waiting for another VU's token request" })
 end
 
 -- Forgets the access token (the refresh token is kept): the next token() renews it.

@@ -345,7 +345,7 @@ test("the script's authorization hook gets the URL and returns the redirect", fu
   t.eq(#w.auth_requests, 0, "luaload did not fetch the authorization URL itself")
 end)
 
-test("enterprise-managed: an ID token is exchanged for an ID-JAG at the IdP, then presented as a JWT bearer grant", function()
+test("enterprise-managed: an ID token becomes an ID-JAG at the IdP, then a JWT bearer grant", function()
   local w = world({ methods = { "client_secret_basic" } })
   local idp_req
   w.routes["https://idp.example/token"] = function(req)

@@ -207,7 +207,8 @@ test("authorize_url is followed to its redirect and the state is checked", funct
   local fake, log = fake_http(function(req)
     if req.method == "GET" then
       local query = encoding.form_decode(req.url:match("%?(.*)$"))
-      return { status = 302, body = "", headers = { Location = query.redirect_uri .. "?code=c9&state=" .. query.state } }
+      local location = query.redirect_uri .. "?code=c9&state=" .. query.state
+      return { status = 302, body = "", headers = { Location = location } }
     end
     return token_server(60)(req)
   end)
