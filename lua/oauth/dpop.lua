@@ -17,7 +17,7 @@ Dpop.__index = Dpop
 -- dpop.new({ alg = "ES256", key = <key or PEM>, wall = os.time }) -> a DPoP signer.
 function M.new(opts)
   opts = opts or {}
-  return setmetatable({ alg = opts.alg or "ES256", key = opts.key and jwt.load_key(opts.key) or nil,
+  return setmetatable({ alg = opts.alg or "ES256", key = opts.key,
     wall = opts.wall or os_time, nonces = {} }, Dpop)
 end
 

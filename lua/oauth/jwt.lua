@@ -3,17 +3,15 @@
 -- proofs (RFC 9449) and reading token claims. Signing is luaload.crypto's (ES256, RS256, PS256); HS256 uses
 -- crypto.hmac_sha256. decode() does not verify: the client only reads its own tokens' claims.
 --
--- The luaload.crypto calls this module relies on (the runtime binding's contract):
---   crypto.generate_key(alg) -> key; crypto.import_key(pem) -> key (when present; else the PEM is passed as is);
---   crypto.sign(alg, key, data) -> signature bytes (JOSE form: r||s for ES256); crypto.verify(alg, key, data, sig)
---   -> boolean; crypto.public_jwk(key) -> {kty, crv, x, y} | {kty, n, e}.
--- A key may also be a table with methods sign(self, alg, data) and public_jwk(self): those are used instead.
+-- Keys are luaload.crypto's: PEM strings (crypto.generate_key makes PKCS#8 ones; crypto.sign(alg, pem, data) gives
+-- the JOSE signature, r||s for ES256; crypto.public_jwk(pem) the public JWK). A key may also be a table with
+-- methods sign(self, alg, data) and public_jwk(self) (a signer of the script's own, a test double).
 local encoding = require("luaload.encoding")
 local crypto = require("luaload.crypto")
 local ll = require("luaload")
 
 local type, pcall, error, tostring, pairs, ipairs = type, pcall, error, tostring, pairs, ipairs
-local find, format, concat = string.find, string.format, table.concat
+local format, concat = string.format, table.concat
 local json = ll.json
 
 local M = {}
@@ -34,14 +32,6 @@ local function need_crypto(name)
   return fn
 end
 
--- A signing key: a key from crypto.generate_key/import_key is used as is; a PEM string is imported.
-function M.load_key(key)
-  if type(key) == "string" and find(key, "-----BEGIN", 1, true) and type(crypto.import_key) == "function" then
-    return crypto.import_key(key)
-  end
-  return key
-end
-
 -- A fresh key pair for `alg` (default ES256).
 function M.generate_key(alg)
   return need_crypto("generate_key")(alg or "ES256")
@@ -52,7 +42,7 @@ function M.public_jwk(key)
   if type(key) == "table" and type(key.public_jwk) == "function" then
     return key:public_jwk()
   end
-  return need_crypto("public_jwk")(M.load_key(key))
+  return need_crypto("public_jwk")(key)
 end
 
 -- The RFC 7638 thumbprint: BASE64URL(SHA-256(the required members, sorted, no whitespace)).
@@ -81,7 +71,7 @@ local function signature(alg, key, input)
   if type(key) == "table" and type(key.sign) == "function" then
     return key:sign(alg, input)  -- a key object of the script's own (an HSM stand-in, a test double)
   end
-  return need_crypto("sign")(alg, M.load_key(key), input)
+  return need_crypto("sign")(alg, key, input)
 end
 
 -- Signs `claims` into a compact JWS. opts: alg (default ES256), header (extra header fields: typ, kid, jwk...).
@@ -138,7 +128,7 @@ function M.verify(token, key)
   if header.alg == "HS256" then
     ok = b64u(crypto.hmac_sha256(key, input, "raw")) == sig
   elseif M.ALGORITHMS[header.alg] then
-    ok = need_crypto("verify")(header.alg, M.load_key(key), input, unb64u(sig))
+    ok = need_crypto("verify")(header.alg, key, input, unb64u(sig))
   end
   if not ok then
     return nil, "signature does not verify"
