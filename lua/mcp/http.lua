@@ -64,8 +64,9 @@
 --   transport:close_session(ctx) -> answer                legacy: end the session (HTTP DELETE; stdio: no-op)
 --   transport:auth_context() -> string | nil              the authorization in use (cache key of private results;
 --                                                         HTTP: auth:context() when the auth object has it)
---   transport:close()                                     release the transport (stdio: end the process); idempotent
---   transport:restart() -> true | nil, err                optional (stdio): start over after a "process" failure
+--   transport:close()                                     release the transport (stdio: end the process); idempotent;
+--                                                         a later exchange starts over (stdio: a new process)
+--   (stdio restarts a dead process itself when opts.reinitialize is set; the session calls nothing for that)
 --   transport.default_sink                                set by the session: where a transport delivers messages
 --                                                         it cannot attribute to a pending exchange (stdio)
 --

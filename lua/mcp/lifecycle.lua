@@ -21,9 +21,6 @@ local vu_sessions = {}
 
 -- Open legacy sessions (and every stdio session) are closed when their VU retires (ll.on_vu_end).
 local function track(self)
-  if ll.on_vu_end == nil then
-    return
-  end
   local ok, vu = pcall(function() return ll.vu.id end)
   if not ok or vu == nil then
     return

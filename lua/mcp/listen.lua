@@ -21,9 +21,7 @@ Listener.__index = Listener
 local default_filter = { toolsListChanged = true, promptsListChanged = true, resourcesListChanged = true }
 
 local function wake(self)
-  if self.event then
-    self.event:notify()
-  end
+  self.event:notify()
 end
 
 -- Called by the transport once the stream is established.
@@ -99,9 +97,6 @@ end
 -- Opens the stream in a background task. opts: on_notification (default: the session's), idle_timeout (the
 -- stream's, default 60 s). Returns the listener at once.
 function Session:listen(filter, opts)
-  if ll.spawn == nil then
-    error("session:listen: this luaload has no ll.spawn", 2)
-  end
   if self.closed then
     error("mcp listen: the session is not open (call session:initialize() first)", 2)
   end
@@ -117,9 +112,7 @@ function Session:listen(filter, opts)
   end
   local self_ = setmetatable({ session = self, notifications = {}, closing = false, open = false,
     modern = self.era == "modern", filter = filter }, Listener)
-  if ll.event then
-    self_.event = ll.event()
-  end
+  self_.event = ll.event()
   self.listeners[self_] = true
   self_.task = ll.spawn(run, self, self_, opts)
   return self_
@@ -139,11 +132,7 @@ function Listener:wait_open(timeout_s)
       return false, new_error("http", self.modern and "subscriptions/listen" or "stream", { status = self.status or 0,
         message = "the stream did not open in time" })
     end
-    if self.event then
-      self.event:wait(left / 1000)
-    else
-      ll.sleep(0.005)
-    end
+    self.event:wait(left / 1000)
   end
   if self.open then
     return true

@@ -2,7 +2,7 @@
 -- Protocol revisions and eras (basic/versioning): which revisions luaload.mcp speaks, how the answer to the
 -- modern probe (server/discover) tells a modern server from a legacy one (the Backward Compatibility rules of the
 -- streamable HTTP transport), and the era cache, kept per server (origin + path) for the whole run in ll.shared
--- (a per-worker table when this luaload has no ll.shared) so that the probe is paid once.
+-- (every worker sees it) so that the probe is paid once per server and worker at most.
 local ll = require("luaload")
 local wire = require("luaload.mcp.wire")
 local new_error = require("luaload.mcp.errors").new
@@ -119,7 +119,6 @@ end
 
 -- The era cache ---------------------------------------------------------------------------------------------------
 
-local worker_cache = {}
 local inflight = {}
 -- Targets that are not URLs (stdio specs) are cached per target object: one server process each.
 local object_cache = setmetatable({}, { __mode = "k" })
@@ -134,11 +133,7 @@ function M.cached(url)
   if type(url) ~= "string" then
     return object_cache[url]
   end
-  local key = cache_key(url)
-  if ll.shared then
-    return ll.shared.get(key)
-  end
-  return worker_cache[key]
+  return ll.shared.get(cache_key(url))
 end
 
 function M.remember(url, value)
@@ -146,47 +141,29 @@ function M.remember(url, value)
     object_cache[url] = value
     return
   end
-  local key = cache_key(url)
-  if ll.shared then
-    ll.shared.set(key, value)
-  else
-    worker_cache[key] = value
-  end
+  ll.shared.set(cache_key(url), value)
 end
 
 -- Runs probe() once per worker and server at a time: a VU that finds a probe of the same server in flight waits
--- for it (ll.event when this luaload has it, else by polling every 5 ms; at most kProbeWaitMs) and returns nil,
--- then reads the cache. Stdio targets are per process: probed by their own session.
+-- for it (ll.event, at most kProbeWaitMs) and returns nil, then reads the cache. Stdio targets are per process:
+-- probed by their own session.
 local kProbeWaitMs = 60000
-
-local function wait_for(key)
-  local waiter = inflight[key]
-  local deadline = ll.now() + kProbeWaitMs
-  while inflight[key] == waiter and ll.now() < deadline do
-    if type(waiter) == "table" then
-      waiter:wait((deadline - ll.now()) / 1000)
-    else
-      ll.sleep(0.005)
-    end
-  end
-end
 
 function M.single_flight(url, probe)
   if type(url) ~= "string" then
     return probe()
   end
   local key = cache_key(url)
-  if inflight[key] then
-    wait_for(key)
+  local waiting = inflight[key]
+  if waiting then
+    waiting:wait(kProbeWaitMs / 1000)
     return nil
   end
-  local ev = ll.event and ll.event() or true
+  local ev = ll.event()
   inflight[key] = ev
   local ok, a, b = pcall(probe)
   inflight[key] = nil
-  if ev ~= true then
-    ev:notify()
-  end
+  ev:notify()
   if not ok then
     error(a, 0)
   end

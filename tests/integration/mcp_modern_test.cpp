@@ -1,11 +1,8 @@
 // SPDX-License-Identifier: MIT
 // luaload.mcp against the dual-era built-in target: 2026-07-28 spoken by default (envelope, metadata headers, no
 // handshake), server requests answered in both eras (MRTR rounds and mid-stream), a 2025 stream resumed, ttlMs
-// caching, listen streams, x-mcp-header re-listing, and the era fallback counted once.
-//
-// Compiled once the target serves both eras on /mcp (engine/target/mcp_protocol.hpp is part of that work).
-#if __has_include("engine/target/mcp_protocol.hpp")
-
+// caching, listen streams, x-mcp-header re-listing, the era fallback counted once, and the sessions a retiring VU
+// left open closed.
 #include <map>
 
 #include "integration/mcp_fixture.hpp"
@@ -244,7 +241,29 @@ end
   LUALOAD_EXPECT_LINE(r, "auto=modern");
 }
 
+TEST_F(McpTest, SessionsStillOpenWhenTheVuRetiresAreClosed) {
+  start_target(McpSseMode::Auto);
+  auto r = run(R"(
+options = { scenarios = { two = { executor = "per-vu-iterations", vus = 2, iterations = 2 } } }
+local session
+function default()
+  if session == nil then
+    session = assert(mcp.connect(url, legacy))
+    out("opened", session.id ~= nil)
+  end
+  session:call_tool("echo", { text = "x" })
+end
+)", {});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  LUALOAD_EXPECT_LINE(r, "opened=true");
+  // Each VU's session was DELETEd by its end hook, with the same tags as session:close().
+  int closes = 0;
+  const auto s = summary();
+  for (const auto& series : s["metrics"]["http_reqs"]["series"]) {
+    if (series["tags"]["name"] == "mcp close") closes += series["values"]["count"].get<int>();
+  }
+  EXPECT_EQ(closes, 2);
+}
+
 }  // namespace
 }  // namespace luaload::test
-
-#endif
