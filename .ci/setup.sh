@@ -3,7 +3,12 @@
 # Installs everything luaload needs to build, test and benchmark on Debian 12 (bookworm). Idempotent: when every
 # package is already installed it changes nothing and needs no network. Run as root (or with sudo available).
 # nginx is installed but never started as a service: tests and benchmarks start their own on 127.0.0.1.
+# Then the Node.js test tools pinned by tests/node/package-lock.json (Node 22, the MCP conformance suite, the MCP
+# TypeScript SDK v2, oauth2-mock-server) go into tests/node/node_modules with `npm ci`, using Debian's npm when the
+# machine has none; they are reinstalled only when the lock file changed.
 set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config     # toolchain
@@ -16,6 +21,10 @@ PACKAGES=(
   chromium                                          # headless browser: the HTML report test renders it
   prometheus                                        # a real Prometheus scrapes --metrics-addr in a test
 )
+# npm installs the Node test tools (tests/node); any npm will do, Debian's is the fallback.
+if ! command -v npm >/dev/null 2>&1; then
+  PACKAGES+=(nodejs npm)
+fi
 
 missing_packages() {
   local pkg status
@@ -25,9 +34,33 @@ missing_packages() {
   done
 }
 
+# Installs the Node test tools from tests/node/package-lock.json. `npm ci` starts from an empty node_modules, so it
+# runs only when the lock file differs from the one the last successful install recorded (the stamp).
+install_node_packages() {
+  local dir=$ROOT/tests/node
+  local stamp=$dir/node_modules/.luaload-lock.sha256
+  local want
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [[ -f $stamp && $(cat "$stamp") == "$want" && -x $dir/node_modules/.bin/node ]]; then
+    echo "setup: node test tools already installed (tests/node)"
+    return 0
+  fi
+  echo "setup: installing node test tools (npm ci in tests/node)"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  local version
+  version=$("$dir/node_modules/.bin/node" --version)
+  if [[ $version != v22.* ]]; then
+    echo "setup: tests/node/node_modules/.bin/node is $version, expected Node 22" >&2
+    return 1
+  fi
+  echo "$want" >"$stamp"
+  echo "setup: node test tools installed (Node $version)"
+}
+
 mapfile -t MISSING < <(missing_packages)
 if [[ ${#MISSING[@]} -eq 0 ]]; then
   echo "setup: all ${#PACKAGES[@]} packages already installed"
+  install_node_packages
   exit 0
 fi
 
@@ -67,4 +100,5 @@ if [[ ${#STILL_MISSING[@]} -ne 0 ]]; then
   echo "setup: failed to install ${STILL_MISSING[*]}" >&2
   exit 1
 fi
+install_node_packages
 echo "setup: done"
