@@ -1,0 +1,412 @@
+-- SPDX-License-Identifier: MIT
+-- The stdio transport of luaload.mcp: the session layer's transport interface (written down in lua/mcp/http.lua)
+-- over a child process speaking newline-delimited JSON-RPC (luaload.mcp.stdio_pipe routes what it writes).
+-- docs/mcp-stdio.md is the user-facing page.
+--
+-- Differences from HTTP, all on the wire side: answers have no status or headers; a request written to the
+-- process that ends without its response (the process died) is `broken`; a request abandoned after ctx.timeout
+-- seconds without a message is cancelled with notifications/cancelled, as is a listen stream that is closed;
+-- close_session is a no-op (a legacy session is the process); close() ends the process. The process starts on the
+-- first exchange, so that mcp.spawn's failures come back as values (kind "process").
+--
+-- Sharing (spec.shared = true): one process per worker and spec, used by every VU's session. Wire ids are the
+-- pipe's, so sessions' ids never collide. A legacy session on a shared process is the process's one session: the
+-- first `initialize` is sent, later ones (other VUs, same process) get its answer without sending it again, and
+-- only the first notifications/initialized goes out.
+--
+-- Metrics: mcp_process_starts (tag mcp_transport) and mcp_process_exits (tag reason = "exit" | "signal" |
+-- "stopped"), counted by the coroutine that starts the process or first sees it gone.
+local ll = require("luaload")
+local json = require("luaload.mcp.json")
+local pipes = require("luaload.mcp.stdio_pipe")
+local new_error = require("luaload.mcp.errors").new
+
+local type, pairs, ipairs, tostring, setmetatable, error = type, pairs, ipairs, tostring, setmetatable, error
+local format, concat, sort = string.format, table.concat, table.sort
+local now = ll.now
+
+local M = {}
+
+local kDefaultTimeoutS = 60
+local kListenSliceS = 3600  -- a listen stream without idle timeout re-checks this often (it is woken anyway)
+
+local metrics = {
+  starts = ll.metrics.Counter("mcp_process_starts"),
+  exits = ll.metrics.Counter("mcp_process_exits"),
+}
+
+local Transport = {}
+Transport.__index = Transport
+
+-- Spec ----------------------------------------------------------------------------------------------------------
+
+local function check_strings(list, what)
+  if list == nil then
+    return
+  end
+  if type(list) ~= "table" then
+    error(format("mcp.spawn: %s must be a list of strings", what), 4)
+  end
+  for i, v in ipairs(list) do
+    if type(v) ~= "string" and type(v) ~= "number" then
+      error(format("mcp.spawn: %s[%d] must be a string", what, i), 4)
+    end
+  end
+end
+
+local function check_spec(spec)
+  if type(spec) ~= "table" then
+    error("mcp.spawn: spec must be a table { command = ..., args = { ... } }", 4)
+  end
+  if type(spec.command) ~= "string" or spec.command == "" then
+    error("mcp.spawn: spec.command must be a non-empty string", 4)
+  end
+  check_strings(spec.args, "spec.args")
+  if spec.env ~= nil and type(spec.env) ~= "table" then
+    error("mcp.spawn: spec.env must be a table of names to strings", 4)
+  end
+  for k, v in pairs(spec.env or {}) do
+    if type(k) ~= "string" or (type(v) ~= "string" and type(v) ~= "number") then
+      error("mcp.spawn: spec.env must map names to strings", 4)
+    end
+  end
+  if spec.cwd ~= nil and type(spec.cwd) ~= "string" then
+    error("mcp.spawn: spec.cwd must be a string", 4)
+  end
+end
+
+-- What luaload.process.spawn takes, from the spec and the session's options.
+local function process_spec(spec, opts)
+  local args = {}
+  for i, v in ipairs(spec.args or {}) do
+    args[i] = tostring(v)
+  end
+  local env = {}
+  for k, v in pairs(spec.env or {}) do
+    env[k] = tostring(v)
+  end
+  local stop = spec.stop_timeout or opts.stop_timeout
+  return { command = spec.command, args = args, env = env, cwd = spec.cwd, inherit_env = spec.inherit_env,
+    max_message_bytes = spec.max_message_bytes or opts.max_message_bytes,
+    stderr_bytes = spec.stderr_bytes, stop_timeout_ms = stop and stop * 1000 or nil }
+end
+
+-- The key of a shared process: everything that makes two specs the same server.
+local function share_key(p)
+  local env = {}
+  for k, v in pairs(p.env) do
+    env[#env + 1] = k .. "=" .. v
+  end
+  sort(env)
+  return concat({ p.command, concat(p.args, "\0"), concat(env, "\0"), p.cwd or "",
+    tostring(p.inherit_env ~= false) }, "\1")
+end
+
+local shared_pipes = {}  -- per worker: share_key -> pipe
+
+function M.new(spec, opts)
+  check_spec(spec)
+  opts = opts or {}
+  local p = process_spec(spec, opts)
+  return setmetatable({ kind = "stdio", spec = p, shared = spec.shared == true, key = spec.shared and share_key(p),
+    opts = opts, wire_ids = {} }, Transport)
+end
+
+-- The process ---------------------------------------------------------------------------------------------------
+
+local function process_error(ctx, message, fields)
+  fields = fields or {}
+  fields.tool, fields.message = ctx.tool, message
+  return new_error("process", ctx.method, fields)
+end
+
+local function count_exit(pipe)
+  if pipe.dead and not pipe.exit_counted then
+    pipe.exit_counted = true
+    metrics.exits:add(1, { reason = pipe.dead.reason, mcp_transport = "stdio" })
+  end
+end
+
+-- The running pipe: this transport's, the worker's shared one, or a new one. nil, err when it cannot start.
+function Transport:pipe_for(ctx)
+  local pipe = self.pipe
+  if pipe and not pipe.dead and not pipe.closed then
+    return pipe
+  end
+  if pipe then
+    count_exit(pipe)
+    return nil, process_error(ctx, pipe.dead and pipe.dead.message or "the server process was closed",
+      pipe.dead and { exit = pipe.dead, stderr = pipe.dead.stderr } or nil)
+  end
+  return self:start(ctx)
+end
+
+function Transport:start(ctx)
+  local pipe = self.shared and shared_pipes[self.key]
+  if pipe == nil or pipe.dead or pipe.closed then
+    if pipe then
+      count_exit(pipe)
+    end
+    local message
+    pipe, message = pipes.start(self.spec, self.shared)
+    if pipe == nil then
+      return nil, process_error(ctx, message)
+    end
+    metrics.starts:add(1, { mcp_transport = "stdio" })
+    if self.shared then
+      shared_pipes[self.key] = pipe
+    end
+  end
+  self.pipe = pipe
+  return pipe
+end
+
+-- After a "process" failure: a new process (shared: the worker's new one, if another VU restarted it first).
+function Transport:restart()
+  local old = self.pipe
+  if old and not old.shared then
+    old:close()
+  end
+  if old then
+    count_exit(old)
+  end
+  self.pipe = nil
+  local _, err = self:start({ method = "restart" })
+  if err then
+    return nil, err
+  end
+  return true
+end
+
+-- Exchanges -----------------------------------------------------------------------------------------------------
+
+local function progress_token(message)
+  local params = message.params
+  local meta = type(params) == "table" and params._meta
+  return type(meta) == "table" and meta.progressToken or nil
+end
+
+-- message with the pipe's wire id instead of the session's.
+local function on_wire(message, wire_id)
+  return { jsonrpc = "2.0", id = wire_id, method = message.method, params = message.params }
+end
+
+function Transport:send(pipe, message, ctx)
+  local timeout = ctx.timeout or self.opts.timeout or kDefaultTimeoutS
+  local ok, why = pipe:write(json.encode(message), now() + timeout * 1000)
+  if ok then
+    return nil
+  end
+  if why == "timeout" then
+    return process_error(ctx, format("the server did not read its input for %g s", timeout), { timeout = true })
+  end
+  count_exit(pipe)
+  return process_error(ctx, pipe.dead and pipe.dead.message or "the server process is closed",
+    pipe.dead and { exit = pipe.dead, stderr = pipe.dead.stderr } or nil)
+end
+
+-- Takes the exchange's messages until its response: answer.response set, or an error, or the deadline.
+function Transport:collect(pipe, ex, ctx, sink, answer, idle_s)
+  local deadline = now() + idle_s * 1000
+  while answer.response == nil do
+    local m = pipe:take(ex)
+    if m ~= nil then
+      deadline = now() + idle_s * 1000
+      if m.method == nil then
+        answer.response = m
+      elseif sink then
+        sink(m)
+      end
+    elseif pipe.dead or pipe.closed then
+      count_exit(pipe)
+      answer.broken = true
+      answer.err = process_error(ctx, pipe.dead and pipe.dead.message or "the server process was closed",
+        pipe.dead and { exit = pipe.dead, stderr = pipe.dead.stderr } or nil)
+    elseif ex.overlong then
+      answer.err = new_error("protocol", ctx.method, { tool = ctx.tool,
+        message = "the answer is longer than max_message_bytes" })
+    elseif not pipe:wait(ex, deadline) and now() >= deadline then
+      return "timeout"
+    end
+    if answer.err then
+      return "failed"
+    end
+  end
+  return "answered"
+end
+
+function Transport:cancel(pipe, ex, reason)
+  pipe:write(json.encode({ jsonrpc = "2.0", method = "notifications/cancelled",
+    params = { requestId = ex.id, reason = reason } }), now() + 1000)
+end
+
+-- A legacy initialize on a shared process that already answered one: that answer, not sent again.
+local function shared_initialize(self, pipe, message)
+  if not (self.shared and message.method == "initialize") then
+    return nil
+  end
+  while pipe.initializing and not pipe.dead do
+    pipe.initialized_event:wait(1)
+  end
+  local cached = pipe.initialize_response
+  if cached == nil then
+    return nil
+  end
+  local response = { jsonrpc = "2.0", id = message.id, result = cached.result, error = cached.error }
+  return { response = response, duration_ms = 0 }
+end
+
+function Transport:request(message, ctx, sink)
+  local started = now()
+  local pipe, err = self:pipe_for(ctx)
+  if pipe == nil then
+    return { err = err, duration_ms = now() - started }
+  end
+  local reused = shared_initialize(self, pipe, message)
+  if reused then
+    return reused
+  end
+  local first_initialize = self.shared and message.method == "initialize"
+  if first_initialize then
+    pipe.initializing, pipe.initialized_event = true, pipe.initialized_event or ll.event()
+  end
+  local answer = self:exchange(pipe, message, ctx, sink)
+  if first_initialize then
+    pipe.initializing = false
+    if answer.response and answer.response.result then
+      pipe.initialize_response = answer.response
+    end
+    pipe.initialized_event:notify()
+  end
+  answer.duration_ms = now() - started
+  return answer
+end
+
+function Transport:exchange(pipe, message, ctx, sink)
+  local answer = {}
+  local ex = pipe:open("request", message.id, progress_token(message))
+  self.wire_ids[message.id] = ex.id
+  answer.err = self:send(pipe, on_wire(message, ex.id), ctx)
+  if answer.err == nil then
+    local idle = ctx.timeout or self.opts.timeout or kDefaultTimeoutS
+    if self:collect(pipe, ex, ctx, sink, answer, idle) == "timeout" then
+      self:cancel(pipe, ex, "timeout")
+      answer.err = process_error(ctx, format("no answer within %g s", idle), { timeout = true })
+    end
+  end
+  self.wire_ids[message.id] = nil
+  pipe:close_exchange(ex)
+  return answer
+end
+
+-- Notifications carry no id, except notifications/cancelled's requestId, which names one of our exchanges.
+function Transport:notify(message, ctx)
+  local started = now()
+  local pipe, err = self:pipe_for(ctx)
+  if pipe == nil then
+    return { err = err, duration_ms = now() - started }
+  end
+  if self.shared and message.method == "notifications/initialized" then
+    if pipe.initialized_sent then
+      return { duration_ms = 0 }
+    end
+    pipe.initialized_sent = true
+  end
+  local params = message.params
+  if message.method == "notifications/cancelled" and type(params) == "table" and self.wire_ids[params.requestId] then
+    local copy = {}
+    for k, v in pairs(params) do
+      copy[k] = v
+    end
+    copy.requestId = self.wire_ids[params.requestId]
+    message = { jsonrpc = "2.0", method = message.method, params = copy }
+  end
+  return { err = self:send(pipe, message, ctx), duration_ms = now() - started }
+end
+
+-- The response to a server request (legacy): its id is the server's, sent back as it is.
+function Transport:respond(message, ctx)
+  local started = now()
+  local pipe, err = self:pipe_for(ctx)
+  if pipe == nil then
+    return { err = err, duration_ms = now() - started }
+  end
+  return { err = self:send(pipe, message, ctx), duration_ms = now() - started }
+end
+
+-- Listen streams --------------------------------------------------------------------------------------------------
+
+-- Reads the listen exchange until its response (modern), closing, an error, or the idle timeout.
+function Transport:read_listen(pipe, ex, ctx, sink, handle, answer)
+  local idle = ctx.timeout
+  while not handle.closing do
+    local outcome = self:collect(pipe, ex, ctx, sink, answer, idle or kListenSliceS)
+    if outcome ~= "timeout" or handle.closing then
+      return
+    end
+    if idle then
+      answer.err = process_error(ctx, format("nothing arrived on the stream for %g s", idle), { timeout = true })
+      return
+    end
+  end
+end
+
+function Transport:listen(message, ctx, sink, handle)
+  local started = now()
+  local answer = {}
+  local pipe, err = self:pipe_for(ctx)
+  if pipe == nil then
+    return { err = err, duration_ms = now() - started }
+  end
+  local ex = pipe:open(message and "listen" or "catch_all", message and message.id)
+  handle.stop = function() ex.event:notify() end
+  if message then
+    answer.err = self:send(pipe, on_wire(message, ex.id), ctx)
+  end
+  if answer.err == nil then
+    handle:opened(nil)
+    self:read_listen(pipe, ex, ctx, sink, handle, answer)
+    if handle.closing and message and answer.response == nil and not pipe.dead then
+      self:cancel(pipe, ex, "the client closed the subscription")
+    end
+  end
+  if handle.closing and answer.err and answer.err.kind == "process" then
+    answer.err = nil  -- closed by the script: the end of the process after it is not this stream's failure
+  end
+  pipe:close_exchange(ex)
+  answer.duration_ms = now() - started
+  return answer
+end
+
+-- The rest ----------------------------------------------------------------------------------------------------------
+
+function Transport:close_session(ctx)
+  return {}
+end
+
+function Transport:auth_context()
+  return nil
+end
+
+-- Ends this transport's process (a shared one stays with the worker). Idempotent.
+function Transport:close()
+  local pipe = self.pipe
+  self.pipe = nil
+  if pipe == nil or pipe.shared then
+    return
+  end
+  if not pipe.dead and not pipe.closed then
+    pipe:close()
+    metrics.exits:add(1, { reason = "stopped", mcp_transport = "stdio" })
+    pipe.exit_counted = true
+  end
+  count_exit(pipe)
+end
+
+-- The pid of the running process (for tests and logs), or nil.
+function Transport:pid()
+  local pipe = self.pipe
+  return pipe and not pipe.dead and not pipe.closed and pipe:pid() or nil
+end
+
+return M
