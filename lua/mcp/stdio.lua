@@ -142,7 +142,7 @@ function Transport:pipe_for(ctx)
 end
 
 function Transport:start(ctx)
-  local pipe = self.shared and shared_pipes[self.key]
+  local pipe = self.shared and shared_pipes[self.key] or nil
   if pipe == nil or pipe.dead or pipe.closed then
     if pipe then
       count_exit(pipe)

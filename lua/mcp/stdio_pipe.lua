@@ -56,13 +56,16 @@ function Pipe:open(kind, original_id, progress_token)
   if kind == "catch_all" then
     self.listeners[ex] = true
   end
-  for i = 1, #self.orphans do
-    self:deliver(ex, self.orphans[i])
-  end
+  local orphans = self.orphans
   self.orphans = {}
+  for i = 1, #orphans do
+    self:deliver(ex, orphans[i])
+  end
   return ex
 end
 
+-- Unregisters the exchange. What it did not take (it got its response, or gave up) and belongs to no response
+-- (server requests, notifications) goes where it would have gone without it, so that no one waits for it in vain.
 function Pipe:close_exchange(ex)
   self.exchanges[ex.id] = nil
   self.listeners[ex] = nil
@@ -72,6 +75,14 @@ function Pipe:close_exchange(ex)
     end
   end
   ex.closed = true
+  for i = ex.first, ex.last do
+    local m = ex[i]
+    ex[i] = nil
+    if m.method ~= nil then
+      self:place(self:unattributed(m), m)
+    end
+  end
+  ex.first = ex.last + 1
 end
 
 -- The next message of the exchange, or nil. Taking one may let a stalled pipe read on.
@@ -94,6 +105,15 @@ function Pipe:deliver(ex, m)
   ex.last = ex.last + 1
   ex[ex.last] = m
   ex.event:notify()
+end
+
+-- Puts `m` in the mailbox of `ex`, or with the orphans when there is no exchange for it.
+function Pipe:place(ex, m)
+  if ex then
+    self:deliver(ex, m)
+  elseif #self.orphans < kOrphans then
+    self.orphans[#self.orphans + 1] = m
+  end
 end
 
 local function full(ex)
@@ -201,8 +221,8 @@ function Pipe:pump()
         break
       end
       self:deliver(ex, m)
-    elseif ex == nil and #self.orphans < kOrphans then
-      self.orphans[#self.orphans + 1] = m
+    elseif ex == nil then
+      self:place(nil, m)
     end
   end
   self.pumping = false
