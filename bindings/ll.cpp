@@ -30,12 +30,7 @@ int l_ll_sleep(lua_State* L) {
   const double seconds = luaL_checknumber(L, 1);
   luaL_argcheck(L, std::isfinite(seconds) && seconds >= 0, 1, "seconds must be a finite number >= 0");
   VuState& vu = impl.require_vu(L, "ll.sleep");
-  if (vu.timer == nullptr) {
-    vu.timer = new uv_timer_t;
-    uv_timer_init(impl.loop(), vu.timer);
-    vu.timer->data = &vu;
-  }
-  uv_timer_start(vu.timer, on_sleep_done_cb, static_cast<uint64_t>(std::llround(seconds * 1000.0)), 0);
+  uv_timer_start(impl.timer_for(vu), on_sleep_done_cb, static_cast<uint64_t>(std::llround(seconds * 1000.0)), 0);
   vu.pending = PendingKind::Sleep;
   lua_pushlightuserdata(L, engine_yield_sentinel());
   return lua_yield(L, 1);

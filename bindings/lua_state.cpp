@@ -77,7 +77,8 @@ void open_json(lua_State* L) {
 
 void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   lua_pushlightuserdata(L, engine_yield_sentinel());
-  run_embedded(L, "coroutine", 1, 1);  // kCoroutine
+  push_resume_guard(L, impl);
+  run_embedded(L, "coroutine", 2, 1);  // kCoroutine
 
   lua_pushlightuserdata(L, iteration_done_sentinel());
   lua_getfield(L, kCoroutine, "raw_yield");
@@ -93,6 +94,7 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   open_http(L, impl);
   open_stream(L, impl);
   open_task(L, impl);
+  open_event(L, impl);
 
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "loaded");

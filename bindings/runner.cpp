@@ -222,8 +222,13 @@ void WorkerRuntime::Impl::cancel_pending(VuState& vu) {
     case PendingKind::Http:
       client_for(vu).cancel(vu.pending_request);
       break;
+    case PendingKind::EventWait:
+      if (vu.timer != nullptr) uv_timer_stop(vu.timer);
+      forget_event_wait(vu);
+      break;
     case PendingKind::StreamWait:  // the wake finds a newer generation, or nothing, and does nothing
     case PendingKind::TaskWait:
+    case PendingKind::EventWake:
     case PendingKind::Abort:
     case PendingKind::None:
       break;
@@ -241,6 +246,28 @@ void WorkerRuntime::Impl::drop_coroutine(VuState& vu) {
   vu.generation++;
   vu.groups.clear();
   vu.group_path.clear();
+}
+
+void WorkerRuntime::Impl::require_yieldable(lua_State* L, const char* api) {
+  if (lua_isyieldable(L) && blocked_resumes_ == 0) return;
+  luaL_error(L, "%s cannot wait here: it was called across a C boundary (a table.sort comparator, a string.gsub "
+             "callback, a module's top level run by require, or a coroutine resumed from one of them), where the VU "
+             "cannot be suspended; nothing was started", api);
+}
+
+namespace {
+
+// core guard(delta), for lua/coroutine.lua only.
+int l_resume_guard(lua_State* L) {
+  impl_of(L).add_blocked_resumes(static_cast<int>(lua_tointeger(L, 1)));
+  return 0;
+}
+
+}  // namespace
+
+void push_resume_guard(lua_State* L, WorkerRuntime::Impl* impl) {
+  lua_pushlightuserdata(L, impl);
+  lua_pushcclosure(L, l_resume_guard, 1);
 }
 
 }  // namespace luaload::bindings

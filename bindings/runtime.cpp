@@ -283,6 +283,15 @@ void WorkerRuntime::Impl::on_timer_closed_cb(uv_handle_t* handle) {
   vu->owner->maybe_free(vu->key);
 }
 
+uv_timer_t* WorkerRuntime::Impl::timer_for(VuState& vu) {
+  if (vu.timer == nullptr) {
+    vu.timer = new uv_timer_t;
+    uv_timer_init(loop_, vu.timer);
+    vu.timer->data = &vu;
+  }
+  return vu.timer;
+}
+
 void WorkerRuntime::Impl::close_vu_handles(VuState& vu) {
   if (vu.timer != nullptr) {
     vu.open_handles++;

@@ -41,10 +41,13 @@ struct GroupFrame {
 };
 
 // What a yielded VU is waiting for, so that interrupt() can cancel it.
-enum class PendingKind { None, Sleep, Http, Abort, StreamWait, TaskWait };
+// EventWait: in an ll.event's waiter list (maybe with a timeout on `timer`); EventWake: notified, resumed on a later
+// loop turn (event.cpp).
+enum class PendingKind { None, Sleep, Http, Abort, StreamWait, TaskWait, EventWait, EventWake };
 
 struct StreamState;  // an http.stream in flight (stream.cpp)
 class ProcessRegistry;  // stdio server processes (process.hpp)
+struct EventState;   // an ll.event's waiters (event.cpp)
 
 // All per-VU state. Owned by WorkerRuntime::Impl; freed on a later loop turn once its handles are closed.
 //
@@ -78,7 +81,8 @@ struct VuState {
   uint64_t pending_request = 0;
   engine::metrics::TagSetId pending_tags = 0;  // HTTP: the request's base tag set
   double pending_lag_ms = -1;                  // HTTP: corrected_lag_ms() when it was sent
-  uv_timer_t* timer = nullptr;  // ll.sleep, created on first use, reused
+  uv_timer_t* timer = nullptr;  // ll.sleep and ev:wait timeouts, created on first use (timer_for), reused
+  std::shared_ptr<EventState> pending_event;  // EventWait: the event whose list holds this coroutine
   std::unique_ptr<engine::http::Client> client;  // created on first request
   int open_handles = 0;
 
@@ -118,8 +122,16 @@ class WorkerRuntime::Impl {
   // Resumes the VU's coroutine with the nargs values on top of its stack. Loop thread, never from inside Lua.
   void resume(VuState& vu, int nargs);
 
-  // Resumes the coroutine of `handle` on a later loop turn with `false`, if it still waits for `kind` then.
-  void wake_later(VuHandle handle, PendingKind kind);
+  // Resumes the coroutine of `handle` on a later loop turn with `value`, if it still waits for `kind` then.
+  void wake_later(VuHandle handle, PendingKind kind, bool value = false);
+  // Raises a script error (naming `api`) unless the running coroutine can yield to the runner: not from a C
+  // boundary (table.sort comparator, string.gsub callback, require...) nor inside a coroutine resumed from
+  // one. Yielding bindings call it before they arm a timer or record a pending operation.
+  void require_yieldable(lua_State* L, const char* api);
+  // coroutine.resume/wrap from where the caller cannot yield: +1 while that resume runs (lua/coroutine.lua).
+  void add_blocked_resumes(int delta) { blocked_resumes_ += delta; }
+  // The VU's reusable timer (ll.sleep, ev:wait timeouts), created on first use; closed when the VU retires.
+  uv_timer_t* timer_for(VuState& vu);
   // The VU a task runs for (the VU itself when it is not a task).
   VuState& root_of(VuState& vu);
   // Ids of the stream_* metrics, defined on first use (stream.cpp).
@@ -228,6 +240,7 @@ class WorkerRuntime::Impl {
   std::unordered_map<uint64_t, std::unique_ptr<VuState>> vus_;
   uint64_t next_key_ = 1;
   VuState* current_ = nullptr;
+  int blocked_resumes_ = 0;
 
   uv_idle_t idle_{};
   bool idle_open_ = false;
@@ -261,6 +274,11 @@ void open_http(lua_State* L, WorkerRuntime::Impl* impl);
 void open_response(lua_State* L, WorkerRuntime::Impl* impl);
 void open_stream(lua_State* L, WorkerRuntime::Impl* impl);  // core.http_stream, core.stream_*
 void open_task(lua_State* L, WorkerRuntime::Impl* impl);    // core.spawn, core.task_wait
+void open_event(lua_State* L, WorkerRuntime::Impl* impl);   // core.event_new, luaload.Event
+// Takes a coroutine waiting in ev:wait off its event's list (cancel and timeout paths; event.cpp).
+void forget_event_wait(VuState& vu);
+// Pushes the C function lua/coroutine.lua calls around resumes it makes from a non-yieldable context (runner.cpp).
+void push_resume_guard(lua_State* L, WorkerRuntime::Impl* impl);
 
 // Shared by http.cpp and stream.cpp: the request from core.http_request's argument layout (api, method, url, body,
 // headers, timeout, redirects, tags), and the samples of one finished exchange.

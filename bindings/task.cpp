@@ -103,13 +103,13 @@ VuState& WorkerRuntime::Impl::root_of(VuState& vu) {
   return *root;
 }
 
-void WorkerRuntime::Impl::wake_later(VuHandle handle, PendingKind kind) {
-  defer([this, handle, kind] {
+void WorkerRuntime::Impl::wake_later(VuHandle handle, PendingKind kind, bool value) {
+  defer([this, handle, kind, value] {
     VuState* vu = find(handle);
     if (vu == nullptr || vu->pending != kind) return;
     vu->pending = PendingKind::None;
     lua_settop(vu->thread, 0);
-    lua_pushboolean(vu->thread, 0);
+    lua_pushboolean(vu->thread, value);
     resume(*vu, 1);
   });
 }

@@ -3,11 +3,17 @@
 -- sentinel from whatever coroutine they run in. When that is a user coroutine, its resume() would receive the
 -- sentinel as if it were a user yield; the wrappers below pass it up to the VU runner instead, wait for the
 -- result, and hand it back down, so the user coroutine sees an ordinary blocking call.
-local engine_yield = ...
+--
+-- A resume made where its caller cannot yield (inside a table.sort comparator, a string.gsub callback...) could not
+-- pass an engine yield up: `guard` counts such resumes while they run, and yielding bindings refuse to start
+-- meanwhile (WorkerRuntime::Impl::require_yieldable), so that nothing is left armed behind a failed yield.
+local engine_yield, guard = ...
 
 local raw_create = coroutine.create
 local raw_resume = coroutine.resume
 local raw_yield = coroutine.yield
+local isyieldable = coroutine.isyieldable
+local type = type
 
 local function relay(co, ok, first, ...)
   if ok and first == engine_yield then
@@ -16,8 +22,17 @@ local function relay(co, ok, first, ...)
   return ok, first, ...
 end
 
+local function unguard(...)
+  guard(-1)
+  return ...
+end
+
 local function resume(co, ...)
-  return relay(co, raw_resume(co, ...))
+  if isyieldable() or type(co) ~= "thread" then
+    return relay(co, raw_resume(co, ...))
+  end
+  guard(1)
+  return unguard(raw_resume(co, ...))
 end
 
 local function unwrap(ok, ...)
@@ -30,7 +45,7 @@ end
 local function wrap(fn)
   local co = raw_create(fn)
   return function(...)
-    return unwrap(relay(co, raw_resume(co, ...)))
+    return unwrap(resume(co, ...))
   end
 end
 

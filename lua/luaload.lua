@@ -1,5 +1,5 @@
 -- SPDX-License-Identifier: MIT
--- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json.
+-- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json, spawn, event.
 -- `core` holds the C++ functions (bindings/*.cpp); `vu` is lua/vu.lua.
 local core, json, vu = ...
 
@@ -13,6 +13,7 @@ M.sleep = core.sleep
 M.abort = core.abort
 M.env = core.env
 M.now = core.now
+M.event = core.event_new  -- bindings/event.cpp
 
 -- ll.vu.id / iteration / scenario describe the VU running the calling code.
 M.vu = setmetatable({}, {
