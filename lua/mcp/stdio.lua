@@ -148,7 +148,7 @@ function Transport:start(ctx)
       count_exit(pipe)
     end
     local message
-    pipe, message = pipes.start(self.spec, self.shared)
+    pipe, message = pipes.start(self.spec, self.shared, json.decode)
     if pipe == nil then
       return nil, process_error(ctx, message)
     end

@@ -25,7 +25,6 @@
 -- | running  | close()                                           | closed: process stopped, no more routing    |
 local ll = require("luaload")
 local process = require("luaload.process")
-local json = require("luaload.mcp.json")
 
 local type, pairs, next, setmetatable, pcall, tonumber = type, pairs, next, setmetatable, pcall, tonumber
 local match, format, sub = string.match, string.format, string.sub
@@ -157,7 +156,7 @@ function Pipe:route(m)
       m.id = ex.original_id
       return ex, false
     end
-    if m.id == nil or m.id == json.null then
+    if m.id == nil or type(m.id) == "userdata" then  -- no id, or JSON null
       return self:oldest("request"), false  -- an error without an id (e.g. a parse error): the oldest request's
     end
     return nil, true  -- late: its exchange is gone
@@ -196,7 +195,7 @@ function Pipe:decode(text, overlong)
     self:bad_line(text, true)
     return nil
   end
-  local ok, m = pcall(json.decode, text)
+  local ok, m = pcall(self.json_decode, text)
   if not ok or type(m) ~= "table" then
     self:bad_line(text, false)
     return nil
@@ -280,20 +279,27 @@ function Pipe:on_death()
   self.writable:notify()
 end
 
-local function on_activity(self, what)
+-- A pipe over `proc` (a luaload.Process, or a stand-in with the same methods in tests) that decodes lines with
+-- `decode` (luaload.mcp.json.decode: it keeps empty arrays apart from empty objects).
+function M.new(command, shared, decode)
+  return setmetatable({ command = command, shared = shared, json_decode = decode, next_id = 0,
+    exchanges = setmetatable({}, { __mode = "v" }), progress = setmetatable({}, { __mode = "v" }),
+    listeners = setmetatable({}, { __mode = "k" }), orphans = {}, writable = ll.event(), bad_lines = 0 }, Pipe)
+end
+
+-- The engine's callback: route what arrived, wake writers when there is room again.
+function Pipe:on_activity(what)
   self:pump()
   if what == "writable" then
     self.writable:notify()
   end
 end
 
--- Starts the process of `spec` (fields as luaload.process.spawn takes them). shared: owned by the worker.
+-- Starts the process of `spec` (fields as luaload.process.spawn takes them); shared: owned by the worker.
 -- Returns the pipe, or nil and a message.
-function M.start(spec, shared)
-  local self = setmetatable({ command = spec.command, next_id = 0, exchanges = setmetatable({}, { __mode = "v" }),
-    progress = setmetatable({}, { __mode = "v" }), listeners = setmetatable({}, { __mode = "k" }), orphans = {},
-    writable = ll.event(), bad_lines = 0, shared = shared }, Pipe)
-  local proc, message = process.spawn(spec, shared, function(what) on_activity(self, what) end)
+function M.start(spec, shared, decode)
+  local self = M.new(spec.command, shared, decode)
+  local proc, message = process.spawn(spec, shared, function(what) self:on_activity(what) end)
   if proc == nil then
     return nil, message
   end
