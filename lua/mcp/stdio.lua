@@ -205,10 +205,14 @@ function Transport:send(pipe, message, ctx)
     pipe.dead and { exit = pipe.dead, stderr = pipe.dead.stderr } or nil)
 end
 
--- Takes the exchange's messages until its response: answer.response set, or an error, or the deadline.
-function Transport:collect(pipe, ex, ctx, sink, answer, idle_s)
+-- Takes the exchange's messages until its response: "answered" (answer.response set), "failed" (answer.err),
+-- "timeout" (idle_s without a message) or "closed" (a listen handle is closing).
+function Transport:collect(pipe, ex, ctx, sink, answer, idle_s, handle)
   local deadline = now() + idle_s * 1000
   while answer.response == nil do
+    if handle and handle.closing then
+      return "closed"
+    end
     local m = pipe:take(ex)
     if m ~= nil then
       deadline = now() + idle_s * 1000
@@ -340,7 +344,7 @@ end
 function Transport:read_listen(pipe, ex, ctx, sink, handle, answer)
   local idle = ctx.timeout
   while not handle.closing do
-    local outcome = self:collect(pipe, ex, ctx, sink, answer, idle or kListenSliceS)
+    local outcome = self:collect(pipe, ex, ctx, sink, answer, idle or kListenSliceS, handle)
     if outcome ~= "timeout" or handle.closing then
       return
     end
