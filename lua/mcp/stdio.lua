@@ -9,6 +9,11 @@
 -- close_session is a no-op (a legacy session is the process); close() ends the process. The process starts on the
 -- first exchange, so that mcp.spawn's failures come back as values (kind "process").
 --
+-- A process that dies fails what was waiting for it with kind "process" (err.exit: status, signal, stderr). With
+-- opts.reinitialize the next exchange starts a new one; a legacy session's handshake (its initialize and
+-- notifications/initialized, as it sent them) is replayed there first, because that session lived in the old
+-- process. transport.restarts counts them.
+--
 -- Sharing (spec.shared = true): one process per worker and spec, used by every VU's session. Wire ids are the
 -- pipe's, so sessions' ids never collide. A legacy session on a shared process is the process's one session: the
 -- first `initialize` is sent, later ones (other VUs, same process) get its answer without sending it again, and
@@ -109,7 +114,7 @@ function M.new(spec, opts)
   opts = opts or {}
   local p = process_spec(spec, opts)
   return setmetatable({ kind = "stdio", spec = p, shared = spec.shared == true, key = spec.shared and share_key(p),
-    opts = opts, wire_ids = {} }, Transport)
+    opts = opts, wire_ids = {}, restarts = 0 }, Transport)
 end
 
 -- The process ---------------------------------------------------------------------------------------------------
@@ -127,18 +132,61 @@ local function count_exit(pipe)
   end
 end
 
--- The running pipe: this transport's, the worker's shared one, or a new one. nil, err when it cannot start.
+local function death_error(ctx, pipe)
+  if pipe.dead then
+    return process_error(ctx, pipe.dead.message, { exit = pipe.dead, stderr = pipe.dead.stderr })
+  end
+  return process_error(ctx, "the server process was closed")
+end
+
+-- The running pipe: this transport's, the worker's shared one, or a new one: the first time, or after the last one
+-- died when opts.reinitialize is set (then a legacy session's handshake is replayed on it). nil, err when none.
 function Transport:pipe_for(ctx)
   local pipe = self.pipe
   if pipe and not pipe.dead and not pipe.closed then
     return pipe
   end
-  if pipe then
-    count_exit(pipe)
-    return nil, process_error(ctx, pipe.dead and pipe.dead.message or "the server process was closed",
-      pipe.dead and { exit = pipe.dead, stderr = pipe.dead.stderr } or nil)
+  if self.closed then
+    return nil, process_error(ctx, "the session's server process was closed (session:close())")
   end
-  return self:start(ctx)
+  if pipe == nil then
+    return self:start(ctx)
+  end
+  count_exit(pipe)
+  if not self.opts.reinitialize then
+    return nil, death_error(ctx, pipe)
+  end
+  self.pipe = nil
+  local fresh, err = self:start(ctx)
+  if fresh == nil then
+    return nil, err
+  end
+  self.restarts = self.restarts + 1
+  local ok, replay_err = self:replay_handshake(ctx)
+  if not ok then
+    return nil, replay_err
+  end
+  return self.pipe
+end
+
+-- A legacy session lives in its process: a new process gets the session's initialize (and
+-- notifications/initialized) again, as the session sent them, so that the session's next request finds it open.
+function Transport:replay_handshake(ctx)
+  local h = self.handshake
+  if h == nil then
+    return true
+  end
+  local answer = self:request(h.initialize, { method = "initialize", timeout = ctx.timeout })
+  if answer.err then
+    return nil, answer.err
+  end
+  if not (answer.response and answer.response.result) then
+    return nil, process_error(ctx, "the restarted server refused initialize")
+  end
+  if h.initialized then
+    self:notify(h.initialized, { method = "notifications/initialized", timeout = ctx.timeout })
+  end
+  return true
 end
 
 function Transport:start(ctx)
@@ -161,7 +209,8 @@ function Transport:start(ctx)
   return pipe
 end
 
--- After a "process" failure: a new process (shared: the worker's new one, if another VU restarted it first).
+-- A new process now (shared: the worker's new one, if another VU restarted it first). For a session that
+-- re-initializes by itself afterwards; without a call to it, opts.reinitialize restarts on the next exchange.
 function Transport:restart()
   local old = self.pipe
   if old and not old.shared then
@@ -201,8 +250,7 @@ function Transport:send(pipe, message, ctx)
     return process_error(ctx, format("the server did not read its input for %g s", timeout), { timeout = true })
   end
   count_exit(pipe)
-  return process_error(ctx, pipe.dead and pipe.dead.message or "the server process is closed",
-    pipe.dead and { exit = pipe.dead, stderr = pipe.dead.stderr } or nil)
+  return death_error(ctx, pipe)
 end
 
 -- Takes the exchange's messages until its response: "answered" (answer.response set), "failed" (answer.err),
@@ -224,8 +272,7 @@ function Transport:collect(pipe, ex, ctx, sink, answer, idle_s, handle)
     elseif pipe.dead or pipe.closed then
       count_exit(pipe)
       answer.broken = true
-      answer.err = process_error(ctx, pipe.dead and pipe.dead.message or "the server process was closed",
-        pipe.dead and { exit = pipe.dead, stderr = pipe.dead.stderr } or nil)
+      answer.err = death_error(ctx, pipe)
     elseif ex.overlong then
       answer.err = new_error("protocol", ctx.method, { tool = ctx.tool,
         message = "the answer is longer than max_message_bytes" })
@@ -282,6 +329,9 @@ function Transport:request(message, ctx, sink)
     end
     pipe.initialized_event:notify()
   end
+  if message.method == "initialize" and answer.response and answer.response.result then
+    self.handshake = { initialize = message }
+  end
   answer.duration_ms = now() - started
   return answer
 end
@@ -309,6 +359,9 @@ function Transport:notify(message, ctx)
   local pipe, err = self:pipe_for(ctx)
   if pipe == nil then
     return { err = err, duration_ms = now() - started }
+  end
+  if message.method == "notifications/initialized" and self.handshake then
+    self.handshake.initialized = message
   end
   if self.shared and message.method == "notifications/initialized" then
     if pipe.initialized_sent then
@@ -394,6 +447,7 @@ end
 
 -- Ends this transport's process (a shared one stays with the worker). Idempotent.
 function Transport:close()
+  self.closed = true
   local pipe = self.pipe
   self.pipe = nil
   if pipe == nil or pipe.shared then
