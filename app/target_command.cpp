@@ -28,7 +28,30 @@ struct TargetFlags {
   std::string error_rate;
   std::vector<std::string> route_latency;
   std::string mcp_sse = "auto";
+  std::string mcp_era = "both";
+  bool mcp_fixtures = false;
+  std::string mcp_cache_ttl;
+  std::string mcp_retry;
+  std::string mcp_listen_timeout;
 };
+
+bool build_mcp_options(const TargetFlags& flags, target::TargetOptions* options, std::string* error) {
+  if (!target::parse_mcp_sse(flags.mcp_sse, options, error)) return false;
+  if (!target::parse_mcp_era(flags.mcp_era, options, error)) return false;
+  options->mcp_fixtures = flags.mcp_fixtures;
+  struct Timing {
+    const char* flag;
+    const std::string& text;
+    int64_t* ms;
+  };
+  Timing timings[] = {{"--mcp-cache-ttl", flags.mcp_cache_ttl, &options->mcp_cache_ttl_ms},
+                      {"--mcp-retry", flags.mcp_retry, &options->mcp_retry_ms},
+                      {"--mcp-listen-timeout", flags.mcp_listen_timeout, &options->mcp_listen_timeout_ms}};
+  for (const Timing& t : timings) {
+    if (!t.text.empty() && !target::parse_mcp_duration(t.flag, t.text, t.ms, error)) return false;
+  }
+  return true;
+}
 
 bool build_options(const TargetFlags& flags, target::TargetOptions* options, std::string* error) {
   if (!target::parse_listen(flags.listen, options, error)) return false;
@@ -41,7 +64,7 @@ bool build_options(const TargetFlags& flags, target::TargetOptions* options, std
   for (const std::string& spec : flags.route_latency) {
     if (!target::parse_route_latency(spec, options, error)) return false;
   }
-  return target::parse_mcp_sse(flags.mcp_sse, options, error);
+  return build_mcp_options(flags, options, error);
 }
 
 void on_signal_cb(uv_signal_t* handle, int) {
@@ -99,6 +122,13 @@ CLI::App* add_target_command(CLI::App& root, int& exit_code) {
                   "ROUTE=SPEC for /content/ROUTE, e.g. fast=fixed:2ms, mixed=lognormal:median=20ms,p99=200ms "
                   "(repeatable)");
   cmd->add_option("--mcp-sse", flags->mcp_sse, "When /mcp answers with SSE: auto (default), always, never");
+  cmd->add_option("--mcp-era", flags->mcp_era, "MCP eras /mcp serves: both (default), modern (2026-07-28), legacy");
+  cmd->add_flag("--mcp-fixtures", flags->mcp_fixtures,
+                "List the conformance and feature fixtures (test_* tools, test:// resources) in the MCP lists");
+  cmd->add_option("--mcp-cache-ttl", flags->mcp_cache_ttl, "ttlMs of cacheable 2026-07-28 results (default 5m)");
+  cmd->add_option("--mcp-retry", flags->mcp_retry, "SSE retry: of resumable 2025-11-25 streams (default 1s)");
+  cmd->add_option("--mcp-listen-timeout", flags->mcp_listen_timeout,
+                  "End subscriptions/listen streams gracefully after this long (default 0: never)");
   cmd->callback([flags, &exit_code] { exit_code = run_target(*flags); });
   return cmd;
 }

@@ -165,7 +165,7 @@ int TestRun::script_failure(const char* function, const std::string& error) {
 void TestRun::stop_workers(int64_t graceful_deadline_ns) {
   for (auto& host : hosts_) host->stop(graceful_deadline_ns);
   const int64_t deadline = std::max(graceful_deadline_ns, mono_now_ns()) + kStuckGraceNs;
-  stuck_deadline_ns_ = std::min(stuck_deadline_ns_, deadline);
+  stuck_deadline_ns_ = std::max(std::min(stuck_deadline_ns_, deadline), end_hooks_deadline_ns_);
 }
 
 bool TestRun::start_workers(std::string* error) {
@@ -269,9 +269,10 @@ void TestRun::run_scenario() {
   if (config_.options.breaking_point.enabled)
     search_ = std::make_unique<engine::output::BreakingPointSearch>(breaking_point_plan(config_), config_.options.thresholds);
   stuck_deadline_ns_ = run_start_ns_ + engine::schedule::total_planned_ns(config_.scenarios) + kStuckGraceNs;
+  const int64_t vu_end_timeout_ns = config_.options.vu_end_timeout_ns;
   for (auto& host : hosts_) {
     host->run_plan(
-        run_start_ns_,
+        run_start_ns_, vu_end_timeout_ns,
         [this](engine::schedule::WorkerScheduler::Finished result) {
           ++workers_finished_;
           interrupted_iterations_ += result.interrupted;
@@ -281,6 +282,11 @@ void TestRun::run_scenario() {
           aborted_by_script_ = true;
           abort_message_ = message;
           stop_workers(0);
+        },
+        // A worker whose VUs run end hooks is not stuck while they run (bounded by vuEndTimeout).
+        [this, vu_end_timeout_ns] {
+          end_hooks_deadline_ns_ = std::max(end_hooks_deadline_ns_, mono_now_ns() + vu_end_timeout_ns + kStuckGraceNs);
+          stuck_deadline_ns_ = std::max(stuck_deadline_ns_, end_hooks_deadline_ns_);
         });
   }
   run_until([&] { return workers_finished_ == hosts_.size() || mono_now_ns() >= stuck_deadline_ns_; });

@@ -46,12 +46,16 @@ void WorkerHost::set_setup_data(std::string json) {
   worker_.post([this, json = std::move(json)] { runtime_->set_setup_data(json); });
 }
 
-void WorkerHost::run_plan(int64_t test_start_ns, std::function<void(WorkerScheduler::Finished)> finished,
-                          std::function<void(std::string)> aborted) {
-  worker_.post([this, test_start_ns, finished = std::move(finished), aborted = std::move(aborted)] {
-    scheduler_->start(
-        test_start_ns, [this, finished](WorkerScheduler::Finished result) { reply([finished, result] { finished(result); }); },
-        [this, aborted](std::string message) { reply([aborted, message] { aborted(message); }); });
+void WorkerHost::run_plan(int64_t test_start_ns, int64_t vu_end_timeout_ns,
+                          std::function<void(WorkerScheduler::Finished)> finished,
+                          std::function<void(std::string)> aborted, std::function<void()> ending) {
+  worker_.post([=, this] {
+    auto on_finished = [=, this](WorkerScheduler::Finished result) {
+      auto done = [=, this] { reply([finished, result] { finished(result); }); };
+      if (runtime_->run_vu_end_hooks(vu_end_timeout_ns, done) && ending) reply(ending);
+    };
+    scheduler_->start(test_start_ns, on_finished,
+                      [this, aborted](std::string message) { reply([aborted, message] { aborted(message); }); });
   });
 }
 

@@ -39,10 +39,12 @@ class WorkerHost {
   void init(engine::schedule::WorkerPlan plan, std::function<void(std::string error)> done);
   void run_setup(std::function<void(std::optional<std::string> json, std::string error)> done);
   void set_setup_data(std::string json);
-  // Starts the scenarios relative to `test_start_ns` (monotonic, shared by every worker).
-  void run_plan(int64_t test_start_ns,
+  // Starts the scenarios relative to `test_start_ns` (monotonic, shared by every worker). Once they are over, the
+  // VUs' end hooks (ll.on_vu_end) run for at most `vu_end_timeout_ns` — `ending` is told when there are any — and
+  // then `finished` runs.
+  void run_plan(int64_t test_start_ns, int64_t vu_end_timeout_ns,
                 std::function<void(engine::schedule::WorkerScheduler::Finished)> finished,
-                std::function<void(std::string message)> aborted);
+                std::function<void(std::string message)> aborted, std::function<void()> ending);
   void stop(int64_t graceful_deadline_ns);
   void collect(std::function<void(WorkerReport)> done);
   // Makes the worker's registry keep every sample (bounded, see Registry::enable_sample_log) for the outputs that

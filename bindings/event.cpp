@@ -74,7 +74,10 @@ int l_event_wait(lua_State* L) {
   event->waiters.push_back(vu.handle());
   vu.pending_event = event;
   vu.pending = PendingKind::EventWait;
-  if (timeout_ms >= 0) uv_timer_start(impl.timer_for(vu), on_wait_timeout_cb, static_cast<uint64_t>(timeout_ms), 0);
+  if (timeout_ms >= 0) {
+    uv_update_time(impl.loop());  // as ll.sleep: count the timeout from now, not from the start of this turn
+    uv_timer_start(impl.timer_for(vu), on_wait_timeout_cb, static_cast<uint64_t>(timeout_ms), 0);
+  }
   lua_pushlightuserdata(L, engine_yield_sentinel());
   return lua_yield(L, 1);
 }

@@ -30,6 +30,9 @@ int l_ll_sleep(lua_State* L) {
   const double seconds = luaL_checknumber(L, 1);
   luaL_argcheck(L, std::isfinite(seconds) && seconds >= 0, 1, "seconds must be a finite number >= 0");
   VuState& vu = impl.require_vu(L, "ll.sleep");
+  // libuv counts a timeout from the loop time cached at the start of this turn; Lua may have run for a while
+  // since, and the sleep would end that much early.
+  uv_update_time(impl.loop());
   uv_timer_start(impl.timer_for(vu), on_sleep_done_cb, static_cast<uint64_t>(std::llround(seconds * 1000.0)), 0);
   vu.pending = PendingKind::Sleep;
   lua_pushlightuserdata(L, engine_yield_sentinel());

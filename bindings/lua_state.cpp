@@ -88,6 +88,7 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   impl->refs.once = ref_field(L, kVu, "once");
   impl->refs.decode_data = ref_field(L, kVu, "decode_data");
   impl->refs.task = ref_field(L, kVu, "task");
+  impl->refs.end_hooks = ref_field(L, kVu, "end_hooks");
 
   lua_newtable(L);  // kCore
   open_ll(L, impl);
@@ -95,6 +96,8 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
   open_stream(L, impl);
   open_task(L, impl);
   open_event(L, impl);
+  open_shared(L, impl);
+  open_vu_end(L, impl);
 
   lua_getglobal(L, "package");
   lua_getfield(L, -1, "loaded");

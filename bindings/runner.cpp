@@ -26,7 +26,7 @@ void* iteration_done_sentinel() {
 }
 
 void WorkerRuntime::Impl::run_iteration(VuState& vu, const IterationContext& context, VuBody::Done done) {
-  LUALOAD_CHECK(!vu.running && !vu.retired, "run_iteration on a busy or destroyed VU");
+  LUALOAD_CHECK(!vu.running && !vu.retired && !vu.ending, "run_iteration on a busy, ending or destroyed VU");
   vu.context = context;
   vu.done = std::move(done);
   vu.running = true;
@@ -82,8 +82,17 @@ void WorkerRuntime::Impl::run_once(const char* function, const std::string* data
     if (outcome == IterationOutcome::Aborted) {
       value = "test aborted: " + finished->abort_message;
     }
-    retire(key);
-    done(outcome == IterationOutcome::Completed, std::move(value));
+    const bool ok = outcome == IterationOutcome::Completed;
+    auto report = [this, key, ok, value = std::move(value), done] {
+      retire(key);
+      done(ok, value);
+    };
+    // The VU of setup()/teardown() retires here: its end hooks run first (bounded by setupTimeout/teardownTimeout).
+    if (has_end_hooks(*finished)) {
+      end_vu(*finished, [report = std::move(report)](IterationOutcome) { report(); });
+    } else {
+      report();
+    }
   };
   vu->starting = true;
   if (ensure_data(*vu, data_json != nullptr ? *data_json : "null")) {

@@ -98,6 +98,7 @@ VuState* WorkerRuntime::Impl::new_vu(uint64_t vu_id, std::string* error) {
     *error = lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "init code raised a non-string error";
     lua_pop(L_, 2);
     luaL_unref(L_, LUA_REGISTRYINDEX, vu->env_ref);
+    luaL_unref(L_, LUA_REGISTRYINDEX, vu->end_hooks_ref);
     return nullptr;
   }
   lua_pop(L_, 1);
@@ -264,13 +265,17 @@ void WorkerRuntime::Impl::retire(uint64_t key) {
   release(*vu);
   close_vu_handles(*vu);
   maybe_free(key);
+  // A VU destroyed while it runs its end hooks counts as ended for the worker's end phase.
+  if (std::find(end_waiting_.begin(), end_waiting_.end(), key) != end_waiting_.end()) on_vu_ended(key);
 }
 
 void WorkerRuntime::Impl::release(VuState& vu) {
   luaL_unref(L_, LUA_REGISTRYINDEX, vu.env_ref);
   luaL_unref(L_, LUA_REGISTRYINDEX, vu.data_ref);
   luaL_unref(L_, LUA_REGISTRYINDEX, vu.task_ref);
+  luaL_unref(L_, LUA_REGISTRYINDEX, vu.end_hooks_ref);
   vu.task_ref = LUA_NOREF;
+  vu.end_hooks_ref = LUA_NOREF;
   vu.env_ref = LUA_NOREF;
   vu.data_ref = LUA_NOREF;
 }
@@ -332,6 +337,8 @@ void WorkerRuntime::Impl::close(std::function<void()> on_closed) {
   LUALOAD_CHECK(!closing_, "WorkerRuntime::close called twice");
   closing_ = true;
   on_closed_ = std::move(on_closed);
+  end_done_ = nullptr;  // an end phase cut short by the close does not report
+  close_end_timer();
   std::vector<uint64_t> keys;
   for (const auto& [key, vu] : vus_) {
     keys.push_back(key);
@@ -358,7 +365,8 @@ void WorkerRuntime::Impl::close(std::function<void()> on_closed) {
 }
 
 void WorkerRuntime::Impl::check_closed() {
-  if (!closing_ || !vus_.empty() || dns_open_ || processes_open_ || !deferred_.empty() || !idle_open_ || idle_closing_) {
+  if (!closing_ || !vus_.empty() || dns_open_ || processes_open_ || end_timer_closing_ || !deferred_.empty() ||
+      !idle_open_ || idle_closing_) {
     return;
   }
   idle_closing_ = true;

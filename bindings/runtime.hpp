@@ -94,6 +94,12 @@ struct VuState {
   std::vector<uint64_t> tasks;         // VUs: their live tasks
   std::vector<std::shared_ptr<StreamState>> streams;  // VUs: open streams, stopped when the iteration ends
 
+  // ll.on_vu_end (vu_end.cpp): VUs only; a task registers on its VU.
+  int end_hooks_ref = LUA_NOREF;  // table hook id -> function, created on first registration
+  uint64_t next_end_hook = 1;
+  size_t end_hook_count = 0;
+  bool ending = false;  // its end hooks started (or ran): no iteration and no new hook after this
+
   VuHandle handle() const { return {key, generation}; }
 };
 
@@ -142,6 +148,15 @@ class WorkerRuntime::Impl {
   // The worker's child processes (process_registry.cpp), created on first use; closed by retire() and close().
   ProcessRegistry& processes();
 
+  // End hooks (vu_end.cpp). run_vu_end_hooks: once, when no iteration runs any more; every VU with hooks runs
+  // them, concurrently, for at most `timeout_ns`. Returns whether any VU has hooks; `done` runs exactly once on a
+  // later loop turn, unless the runtime closes first.
+  bool run_vu_end_hooks(int64_t timeout_ns, std::function<void()> done);
+  // Whether `vu` has end hooks that have not run.
+  bool has_end_hooks(const VuState& vu) const;
+  // Runs `vu`'s end hooks (it must not be running); `done` as an iteration's, with the hooks' outcome.
+  void end_vu(VuState& vu, engine::schedule::VuBody::Done done);
+
   // The VU whose coroutine is running Lua right now (nullptr outside any resume/init).
   VuState* current() { return current_; }
   // Raises the init-context error unless the caller runs in a VU iteration, setup or teardown.
@@ -189,6 +204,7 @@ class WorkerRuntime::Impl {
     int response_mt = LUA_NOREF;  // luaload.Response's metatable
     int options_json = LUA_NOREF;
     int task = LUA_NOREF;
+    int end_hooks = LUA_NOREF;
   } refs;
 
  private:
@@ -203,6 +219,11 @@ class WorkerRuntime::Impl {
   void release(VuState& vu);
   void maybe_free(uint64_t key);
   void check_closed();
+  // vu_end.cpp
+  void start_end_hooks(VuState& vu, engine::schedule::VuBody::Done done);
+  void on_vu_ended(uint64_t key);
+  void on_end_timeout();
+  void close_end_timer();
   // task.cpp
   void on_task_resumed(VuState& task, int status);
   void finish_task(VuState& task, bool ok);
@@ -248,6 +269,14 @@ class WorkerRuntime::Impl {
   bool dns_open_ = false;
   std::vector<std::function<void()>> deferred_;
 
+  // The worker's end-hook phase (vu_end.cpp): VUs whose hooks have not ended, its timer and its `done`.
+  bool end_phase_started_ = false;
+  std::vector<uint64_t> end_waiting_;
+  uv_timer_t* end_timer_ = nullptr;  // freed in its close callback
+  int64_t end_timeout_ns_ = 0;
+  bool end_timer_closing_ = false;
+  std::function<void()> end_done_;
+
   std::vector<WorkerRuntime::ScriptError> errors_;
   std::unordered_map<std::string, size_t> error_index_;
 
@@ -275,6 +304,8 @@ void open_response(lua_State* L, WorkerRuntime::Impl* impl);
 void open_stream(lua_State* L, WorkerRuntime::Impl* impl);  // core.http_stream, core.stream_*
 void open_task(lua_State* L, WorkerRuntime::Impl* impl);    // core.spawn, core.task_wait
 void open_event(lua_State* L, WorkerRuntime::Impl* impl);   // core.event_new, luaload.Event
+void open_shared(lua_State* L, WorkerRuntime::Impl* impl);  // core.shared_get, core.shared_set
+void open_vu_end(lua_State* L, WorkerRuntime::Impl* impl);  // core.on_vu_end, core.vu_end_cancel
 // Takes a coroutine waiting in ev:wait off its event's list (cancel and timeout paths; event.cpp).
 void forget_event_wait(VuState& vu);
 // Pushes the C function lua/coroutine.lua calls around resumes it makes from a non-yieldable context (runner.cpp).

@@ -110,6 +110,10 @@ void WorkerRuntime::run_teardown(const std::string& setup_json, std::function<vo
 
 void WorkerRuntime::set_setup_data(std::string json) { impl_->set_setup_data(std::move(json)); }
 
+bool WorkerRuntime::run_vu_end_hooks(int64_t timeout_ns, std::function<void()> done) {
+  return impl_->run_vu_end_hooks(timeout_ns, std::move(done));
+}
+
 engine::metrics::Registry& WorkerRuntime::registry() { return impl_->registry(); }
 
 std::vector<WorkerRuntime::ScriptError> WorkerRuntime::take_script_errors() { return impl_->take_errors(); }
@@ -161,8 +165,11 @@ std::optional<std::string> read_script_options(const ScriptSource& script, const
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::optional<std::string> result;
+  // The throw-away run of the init code gets a store of its own: what it sets must not reach the run.
+  RuntimeConfig own_config = config;
+  own_config.shared = std::make_shared<SharedStore>();
   {
-    WorkerRuntime::Impl impl(&loop, -1, config);
+    WorkerRuntime::Impl impl(&loop, -1, own_config);
     if (impl.init(script, false, error)) {
       if (VuState* vu = impl.new_vu(0, error)) {
         result = options_json(impl, *vu, error);

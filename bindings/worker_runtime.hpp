@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/shared_store.hpp"
 #include "engine/metrics/registry.hpp"
 #include "engine/schedule/vu.hpp"
 
@@ -27,6 +28,8 @@ struct RuntimeConfig {
   std::string ca_file;                     // extra CA (PEM) besides the system store; empty for none
   int max_redirects = 10;
   std::string user_agent = "luaload/0.1";
+  // ll.shared: copies of a config share one store, so every worker started from the run's config sees the same.
+  std::shared_ptr<SharedStore> shared = std::make_shared<SharedStore>();
 };
 
 // Everything Lua on one worker: its lua_State (script compiled once), its VUs (one coroutine each, own globals),
@@ -52,6 +55,11 @@ class WorkerRuntime : public engine::schedule::VuFactory {
   void run_setup(std::function<void(std::optional<std::string> json, std::string error)> done);
   // Runs teardown(data) (if defined) the same way.
   void run_teardown(const std::string& setup_json, std::function<void(std::string error)> done);
+
+  // Runs the end hooks (ll.on_vu_end) of every VU, concurrently, once no iteration runs any more (the scheduler
+  // finished); those still running after `timeout_ns` are interrupted. Returns whether any VU has hooks. `done`
+  // runs exactly once, on a later loop turn, unless the runtime closes first. Once per runtime.
+  bool run_vu_end_hooks(int64_t timeout_ns, std::function<void()> done);
 
   // setup()'s result as JSON; every VU decodes its own copy before its first iteration. Call before iterations run.
   void set_setup_data(std::string json);

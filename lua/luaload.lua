@@ -1,5 +1,6 @@
 -- SPDX-License-Identifier: MIT
--- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json, spawn, event.
+-- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json, spawn, event, shared,
+-- on_vu_end.
 -- `core` holds the C++ functions (bindings/*.cpp); `vu` is lua/vu.lua.
 local core, json, vu = ...
 
@@ -14,6 +15,8 @@ M.abort = core.abort
 M.env = core.env
 M.now = core.now
 M.event = core.event_new  -- bindings/event.cpp
+-- One store for every worker thread of the run (bindings/shared_store.hpp).
+M.shared = { get = core.shared_get, set = core.shared_set }
 
 -- ll.vu.id / iteration / scenario describe the VU running the calling code.
 M.vu = setmetatable({}, {
@@ -95,6 +98,22 @@ function M.spawn(fn, ...)
   local task = setmetatable({ finished = false }, task_mt)
   core.spawn(task, fn, ...)
   return task
+end
+
+-- ll.on_vu_end(fn): fn runs once in this VU when it retires (bindings/vu_end.cpp); hook:cancel() unregisters it.
+local hook_methods = {}
+local hook_mt = { __index = hook_methods }
+
+function hook_methods:cancel()
+  return core.vu_end_cancel(self._vu, self._id)
+end
+
+function M.on_vu_end(fn)
+  if type(fn) ~= "function" then
+    error("ll.on_vu_end: the argument must be a function", 2)
+  end
+  local vu_key, id = core.on_vu_end(fn)
+  return setmetatable({ _vu = vu_key, _id = id }, hook_mt)
 end
 
 local metric_methods = {}

@@ -5,6 +5,7 @@ local iteration_done, raw_yield, json = ...
 
 local traceback = debug.traceback
 local xpcall, pcall, tostring, type, getmetatable = xpcall, pcall, tostring, type, getmetatable
+local pairs, ipairs, sort = pairs, ipairs, table.sort
 
 local M = {}
 
@@ -73,6 +74,28 @@ end
 -- reads (true, results...) or (false, error with traceback) when it returns.
 function M.task(fn, ...)
   return xpcall(fn, on_error, ...)
+end
+
+-- A VU's end hooks (ll.on_vu_end, bindings/vu_end.cpp), in the order they were registered: `hooks` maps ids to
+-- functions. An error in one goes to `report` (counted like an iteration error) and the next one still runs; a
+-- hook cancelled by an earlier one is skipped.
+function M.end_hooks(hooks, report)
+  local ids = {}
+  for id in pairs(hooks) do
+    ids[#ids + 1] = id
+  end
+  sort(ids)
+  for _, id in ipairs(ids) do
+    local fn = hooks[id]
+    if fn ~= nil then
+      hooks[id] = nil
+      local ok, err = xpcall(fn, on_error)
+      if not ok then
+        report(err)
+      end
+    end
+  end
+  raw_yield(iteration_done, true, nil)
 end
 
 -- setup()'s JSON back into a value, JSON null becoming nil.

@@ -157,6 +157,8 @@ bool read_option(const std::string& key, const json& value, TestOptions* options
     return read_duration(value, where, &options->setup_timeout_ns, error);
   } else if (key == "teardownTimeout") {
     return read_duration(value, where, &options->teardown_timeout_ns, error);
+  } else if (key == "vuEndTimeout") {
+    return read_duration(value, where, &options->vu_end_timeout_ns, error);
   } else if (key == "maxRedirects") {
     int64_t n = 0;
     if (!read_count(value, where, &n, error)) return false;

@@ -80,6 +80,7 @@ struct TestOptions {
   int64_t graceful_stop_ns = 30 * kSecondNs;
   int64_t setup_timeout_ns = 60 * kSecondNs;
   int64_t teardown_timeout_ns = 60 * kSecondNs;
+  int64_t vu_end_timeout_ns = 10 * kSecondNs;  // vuEndTimeout: how long the VUs' ll.on_vu_end hooks may run
   std::optional<int> max_redirects;
   std::optional<bool> insecure_skip_tls_verify;
   std::optional<std::string> user_agent;

@@ -108,6 +108,16 @@ std::optional<std::string> base64_decode(std::string_view text) {
   return out;
 }
 
+std::optional<std::string> base64url_decode(std::string_view text) {
+  std::string standard(text);
+  for (char& c : standard) {
+    if (c == '-') c = '+';
+    else if (c == '_') c = '/';
+    else if (c == '+' || c == '/') return std::nullopt;
+  }
+  return base64_decode(standard);
+}
+
 std::string base64url_encode(std::string_view bytes) {
   std::string out;
   uint32_t acc = 0;

@@ -17,8 +17,9 @@ std::optional<std::string> form_param(std::string_view form, std::string_view na
 
 // Standard base64 (RFC 4648 §4); decode returns nullopt on invalid input.
 std::optional<std::string> base64_decode(std::string_view text);
-// base64url without padding (RFC 4648 §5), as PKCE uses.
+// base64url without padding (RFC 4648 §5), as PKCE and JOSE use; decode accepts it with or without padding.
 std::string base64url_encode(std::string_view bytes);
+std::optional<std::string> base64url_decode(std::string_view text);
 
 // "OK", "Not Found"...; "Unknown" for codes without a registered phrase.
 std::string_view reason_phrase(int status);

@@ -1,163 +1,163 @@
 // SPDX-License-Identifier: MIT
-// OAuth 2.0 authorization server (RFC 6749) with PKCE (RFC 7636): just enough to load-test token flows.
-#include <openssl/evp.h>
-
+// The token endpoint (POST /oauth/token and /token): client authentication — client_secret_basic,
+// client_secret_post, none (public clients), private_key_jwt (RFC 7523 §2.2 client assertions, ES256 or RS256,
+// verified against the client's jwks or jwks_uri) — then the grant (oauth_grants.cpp).
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/core/clock.hpp"
 #include "engine/target/http_util.hpp"
+#include "engine/target/oauth_common.hpp"
+#include "engine/target/oauth_grants.hpp"
+#include "engine/target/oauth_jose.hpp"
 #include "engine/target/routes.hpp"
 #include "engine/target/server_state.hpp"
 
 namespace luaload::engine::target::routes {
 namespace {
 
-constexpr std::string_view kClientId = "luaload";
-constexpr std::string_view kClientSecret = "secret";
-constexpr std::string_view kPassword = "pass";
-constexpr std::string_view kDefaultScope = "read";
-constexpr std::string_view kAuthorizeSubject = "u1";
+using json = nlohmann::json;
+using oauth::oauth_error;
 
-std::string dump(const nlohmann::json& j) { return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); }
-
-// RFC 6749 §5.2. invalid_client is a 401 with a challenge; everything else a 400.
-void oauth_error(Responder& res, std::string_view error, std::string_view description) {
-  HeaderField headers[] = {{"Cache-Control", "no-store"},
-                           {"Pragma", "no-cache"},
-                           {"WWW-Authenticate", R"(Basic realm="luaload-target")"}};
-  std::string body = dump({{"error", error}, {"error_description", description}});
-  bool unauthorized = error == "invalid_client";
-  res.respond(unauthorized ? 401 : 400, "application/json", body,
-              std::span<const HeaderField>(headers, unauthorized ? 3 : 2));
-}
-
-struct ClientAuth {
+struct Credentials {
   std::string id;
   std::string secret;
-  int methods = 0;  // how many client authentication methods the request used
+  std::string method;     // how the request authenticates: one of OAuthClient::auth_method's values
+  std::string assertion;  // private_key_jwt
+  int methods = 0;        // how many client authentication methods the request used
 };
 
-ClientAuth client_auth(const Request& req) {
-  ClientAuth auth;
+Credentials read_credentials(const Request& req) {
+  Credentials c;
   const std::string* authorization = req.header("authorization");
   if (authorization != nullptr && authorization->size() > 6 && iequals(authorization->substr(0, 6), "basic ")) {
-    ++auth.methods;
+    ++c.methods;
+    c.method = "client_secret_basic";
     // RFC 6749 §2.3.1: the id and secret are form-encoded before being joined with ':' and base64-encoded.
     auto decoded = base64_decode(std::string_view(*authorization).substr(6));
     size_t colon = decoded ? decoded->find(':') : std::string::npos;
     if (colon != std::string::npos) {
-      auth.id = url_decode(decoded->substr(0, colon)).value_or("");
-      auth.secret = url_decode(decoded->substr(colon + 1)).value_or("");
+      c.id = url_decode(decoded->substr(0, colon)).value_or("");
+      c.secret = url_decode(decoded->substr(colon + 1)).value_or("");
     }
+  }
+  if (auto assertion = form_param(req.body, "client_assertion")) {
+    ++c.methods;
+    c.method = "private_key_jwt";
+    c.assertion = *assertion;
+    auto jws = parse_jws(*assertion);
+    c.id = form_param(req.body, "client_id").value_or(jws ? jws->claims.value("sub", "") : "");
+    return c;
   }
   if (auto id = form_param(req.body, "client_id")) {
-    if (auth.methods == 0 || form_param(req.body, "client_secret")) ++auth.methods;
-    if (auth.methods == 1) {
-      auth.id = *id;
-      auth.secret = form_param(req.body, "client_secret").value_or("");
+    auto secret = form_param(req.body, "client_secret");
+    if (c.methods == 0 || secret) ++c.methods;
+    if (c.methods == 1) {
+      c.id = *id;
+      c.method = secret ? "client_secret_post" : "none";
+      c.secret = secret.value_or("");
     }
   }
-  return auth;
+  return c;
 }
 
-void send_tokens(Responder& res, const IssuedTokens& tokens, const std::string& scope) {
-  nlohmann::json out = {{"access_token", tokens.access_token},
-                        {"token_type", "Bearer"},
-                        {"expires_in", tokens.expires_in_s},
-                        {"scope", scope}};
-  if (!tokens.refresh_token.empty()) out["refresh_token"] = tokens.refresh_token;
-  HeaderField headers[] = {{"Cache-Control", "no-store"}, {"Pragma", "no-cache"}};
-  res.respond(200, "application/json", dump(out), headers);
+bool audience_ok(const Request& req, const ServerState& state, const json& aud) {
+  std::string token_endpoint = oauth::issuer_for(req, state) + "/token";
+  auto one = [&](const json& a) {
+    return a.is_string() && (oauth::is_our_issuer(req, state, a.get<std::string>()) || a == token_endpoint ||
+                             a == oauth::base_url(req, state) + "/oauth/token");
+  };
+  if (aud.is_array()) return std::any_of(aud.begin(), aud.end(), one);
+  return one(aud);
 }
 
-std::string pkce_s256(std::string_view verifier) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(verifier.data(), verifier.size(), digest, &length, EVP_sha256(), nullptr);
-  return base64url_encode(std::string_view(reinterpret_cast<const char*>(digest), length));
-}
-
-void grant_password(const Request& req, Responder& res, ServerState& state, const std::string& client_id) {
-  auto user = form_param(req.body, "username");
-  auto password = form_param(req.body, "password");
-  if (!user || !password) return oauth_error(res, "invalid_request", "username and password are required");
-  if (user->empty() || (*user)[0] != 'u' || *password != kPassword) {
-    return oauth_error(res, "invalid_grant", "invalid username or password");
+// RFC 7523 §3 checks of a client assertion, given the keys to verify it with; "" when it is good.
+std::string assertion_problem(const Request& req, ServerState& state, const Jws& jws, const OAuthClient& client,
+                              const json& jwks) {
+  if (jws.claims.value("iss", "") != client.id || jws.claims.value("sub", "") != client.id) {
+    return "client_assertion iss and sub must be the client_id";
   }
-  std::string scope = form_param(req.body, "scope").value_or(std::string(kDefaultScope));
-  send_tokens(res, state.oauth.issue({client_id, *user, scope, 0}, true), scope);
+  if (!audience_ok(req, state, jws.claims.value("aud", json()))) return "client_assertion aud must name this issuer";
+  int64_t exp = jws.claims.value("exp", int64_t{0});
+  int64_t now = oauth::unix_now_s();
+  if (exp <= now) return "client_assertion has expired";
+  if (!verify_jws(jws, jwks)) return "client_assertion signature does not verify";
+  std::string jti = jws.claims.value("jti", "");
+  int64_t forget_at = core::mono_now_ns() / 1'000'000 + (exp - now) * 1000;
+  if (!jti.empty() && !state.oauth.first_use(client.id + " " + jti, forget_at)) {
+    return "client_assertion jti was already used";
+  }
+  return "";
 }
 
-void grant_refresh(const Request& req, Responder& res, ServerState& state, const std::string& client_id) {
-  auto token = form_param(req.body, "refresh_token");
-  if (!token) return oauth_error(res, "invalid_request", "refresh_token is required");
-  auto info = state.oauth.take_refresh(*token, client_id);
-  if (!info) return oauth_error(res, "invalid_grant", "refresh token is invalid, expired or already used");
-  send_tokens(res, state.oauth.issue(*info, true), info->scope);
+void with_jwks(Responder& res, ServerState& state, const OAuthClient& client, std::function<void(const json&)> fn) {
+  if (!client.jwks.is_null() || client.jwks_uri.empty()) return fn(client.jwks);
+  oauth::fetch(res, state, client.jwks_uri, [fn = std::move(fn)](const DocumentFetcher::Fetch& f) {
+    fn(f.status == 200 ? json::parse(f.body, nullptr, false) : json());
+  });
 }
 
-void grant_code(const Request& req, Responder& res, ServerState& state, const std::string& client_id) {
-  auto code = form_param(req.body, "code");
-  if (!code) return oauth_error(res, "invalid_request", "code is required");
-  auto grant = state.oauth.take_code(*code);
-  if (!grant || grant->info.client_id != client_id) {
-    return oauth_error(res, "invalid_grant", "authorization code is invalid, expired or already used");
+void run_grant(const Request& req, Responder& res, ServerState& state, const OAuthClient& client) {
+  std::string grant = form_param(req.body, "grant_type").value_or("");
+  if (grant == "client_credentials") return oauth::grant_client_credentials(req, res, state, client);
+  if (grant == "authorization_code") return oauth::grant_code(req, res, state, client);
+  if (grant == "refresh_token") return oauth::grant_refresh(req, res, state, client);
+  if (grant == "password" && client.any_secret_method) return oauth::grant_password(req, res, state, client);
+  if (grant == oauth::kTokenExchange) return oauth::grant_token_exchange(req, res, state, client);
+  if (grant == oauth::kJwtBearer) return oauth::grant_jwt_bearer(req, res, state, &client);
+  oauth_error(res, "unsupported_grant_type", "grant_type " + grant + " is not supported");
+}
+
+void check_assertion(const Request& req, Responder& res, ServerState& state, const Credentials& creds,
+                     const OAuthClient& client) {
+  if (client.auth_method != "private_key_jwt") {
+    return oauth_error(res, "invalid_client", "the client is not registered for private_key_jwt");
   }
-  if (form_param(req.body, "redirect_uri").value_or("") != grant->redirect_uri) {
-    return oauth_error(res, "invalid_grant", "redirect_uri does not match the authorization request");
+  if (form_param(req.body, "client_assertion_type").value_or("") != oauth::kAssertionType) {
+    return oauth_error(res, "invalid_client", "client_assertion_type must be " + std::string(oauth::kAssertionType));
   }
-  auto verifier = form_param(req.body, "code_verifier");
-  if (!verifier) return oauth_error(res, "invalid_grant", "code_verifier is required");
-  std::string derived = grant->code_challenge_method == "S256" ? pkce_s256(*verifier) : *verifier;
-  if (derived != grant->code_challenge) return oauth_error(res, "invalid_grant", "PKCE verification failed");
-  send_tokens(res, state.oauth.issue(grant->info, true), grant->info.scope);
+  auto jws = parse_jws(creds.assertion);
+  if (!jws) return oauth_error(res, "invalid_client", "client_assertion is not a JWT");
+  with_jwks(res, state, client, [&req, &res, &state, client, jws = std::move(*jws)](const json& jwks) {
+    std::string problem = assertion_problem(req, state, jws, client, jwks);
+    if (!problem.empty()) return oauth_error(res, "invalid_client", problem);
+    run_grant(req, res, state, client);
+  });
+}
+
+void check_client(const Request& req, Responder& res, ServerState& state, const Credentials& creds,
+                  const OAuthClient& client) {
+  if (creds.method == "private_key_jwt") return check_assertion(req, res, state, creds, client);
+  bool secret_method = creds.method == "client_secret_basic" || creds.method == "client_secret_post";
+  bool method_ok = creds.method == client.auth_method || (client.any_secret_method && secret_method);
+  if (!method_ok) {
+    return oauth_error(res, "invalid_client",
+                       "the client authenticates with " + client.auth_method + ", not " + creds.method);
+  }
+  if (secret_method && creds.secret != client.secret) {
+    return oauth_error(res, "invalid_client", "client authentication failed");
+  }
+  run_grant(req, res, state, client);
 }
 
 }  // namespace
 
 void oauth_token(const Request& req, Responder& res, ServerState& state) {
   if (req.method != "POST") return method_not_allowed(res, "POST");
-  ClientAuth auth = client_auth(req);
-  if (auth.methods > 1) return oauth_error(res, "invalid_request", "use only one client authentication method");
-  if (auth.methods == 0 || auth.id != kClientId || auth.secret != kClientSecret) {
+  Credentials creds = read_credentials(req);
+  if (creds.methods > 1) return oauth_error(res, "invalid_request", "use only one client authentication method");
+  auto grant = form_param(req.body, "grant_type");
+  if (!grant) return oauth_error(res, "invalid_request", "grant_type is required");
+  if (creds.methods == 0) {
+    // RFC 7523 §3.1: a JWT bearer grant may stand on its own assertion.
+    if (*grant == oauth::kJwtBearer) return oauth::grant_jwt_bearer(req, res, state, nullptr);
     return oauth_error(res, "invalid_client", "client authentication failed");
   }
-  auto grant_type = form_param(req.body, "grant_type");
-  if (!grant_type) return oauth_error(res, "invalid_request", "grant_type is required");
-  if (*grant_type == "client_credentials") {
-    std::string scope = form_param(req.body, "scope").value_or(std::string(kDefaultScope));
-    return send_tokens(res, state.oauth.issue({auth.id, auth.id, scope, 0}, false), scope);
-  }
-  if (*grant_type == "password") return grant_password(req, res, state, auth.id);
-  if (*grant_type == "refresh_token") return grant_refresh(req, res, state, auth.id);
-  if (*grant_type == "authorization_code") return grant_code(req, res, state, auth.id);
-  oauth_error(res, "unsupported_grant_type", "grant_type " + *grant_type + " is not supported");
-}
-
-void oauth_authorize(const Request& req, Responder& res, ServerState& state) {
-  if (req.method != "GET") return method_not_allowed(res, "GET");
-  std::string_view q = req.query();
-  auto redirect_uri = form_param(q, "redirect_uri");
-  // RFC 6749 §4.1.2.1: with an unknown client or a missing redirect URI, tell the user agent, never redirect.
-  if (form_param(q, "client_id").value_or("") != kClientId || !redirect_uri || redirect_uri->empty()) {
-    return res.respond(400, "application/json", dump({{"error", "invalid_request"},
-                                                      {"error_description", "unknown client_id or no redirect_uri"}}));
-  }
-  std::string location = *redirect_uri + (redirect_uri->find('?') == std::string::npos ? "?" : "&");
-  auto method = form_param(q, "code_challenge_method").value_or("plain");
-  auto challenge = form_param(q, "code_challenge");
-  if (form_param(q, "response_type").value_or("") != "code") {
-    location += "error=unsupported_response_type";
-  } else if (!challenge || challenge->empty() || (method != "S256" && method != "plain")) {
-    location += "error=invalid_request&error_description=" + url_encode("PKCE code_challenge (S256) is required");
-  } else {
-    std::string scope = form_param(q, "scope").value_or(std::string(kDefaultScope));
-    AuthCode code{{std::string(kClientId), std::string(kAuthorizeSubject), scope, 0}, *redirect_uri, *challenge, method};
-    location += "code=" + state.oauth.issue_code(std::move(code));
-  }
-  if (auto client_state = form_param(q, "state")) location += "&state=" + url_encode(*client_state);
-  HeaderField headers[] = {{"Location", location}, {"Cache-Control", "no-store"}};
-  res.respond(302, "text/plain", "", headers);
+  oauth::resolve_client(res, state, creds.id,
+                        [&req, &res, &state, creds](std::optional<OAuthClient> client, const std::string& why) {
+                          if (!client) return oauth_error(res, "invalid_client", why);
+                          check_client(req, res, state, creds, *client);
+                        });
 }
 
 }  // namespace luaload::engine::target::routes

@@ -27,6 +27,7 @@ void OAuthStore::note_insert_locked(int64_t now) {
   erase_expired(access_, now, [](const TokenInfo& i) { return i.expires_at_ms; });
   erase_expired(refresh_, now, [](const TokenInfo& i) { return i.expires_at_ms; });
   erase_expired(codes_, now, [](const AuthCode& c) { return c.info.expires_at_ms; });
+  erase_expired(used_jti_, now, [](int64_t expiry) { return expiry; });
 }
 
 IssuedTokens OAuthStore::issue(const TokenInfo& info, bool with_refresh) {
@@ -89,6 +90,18 @@ std::optional<AuthCode> OAuthStore::take_code(const std::string& code) {
   codes_.erase(it);
   if (out.info.expires_at_ms <= now_ms()) return std::nullopt;
   return out;
+}
+
+bool OAuthStore::first_use(const std::string& jti, int64_t expires_at_ms) {
+  int64_t now = now_ms();
+  std::lock_guard lock(mutex_);
+  auto [it, inserted] = used_jti_.emplace(jti, expires_at_ms);
+  if (!inserted && it->second <= now) {
+    it->second = expires_at_ms;
+    inserted = true;
+  }
+  if (inserted) note_insert_locked(now);
+  return inserted;
 }
 
 }  // namespace luaload::engine::target

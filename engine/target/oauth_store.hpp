@@ -15,6 +15,7 @@ struct TokenInfo {
   std::string subject;  // user name; the client id for client_credentials
   std::string scope;
   int64_t expires_at_ms = 0;  // monotonic milliseconds
+  std::string resource;       // the audience (RFC 8707 resource indicator); empty: no particular resource
 };
 
 // A pending authorization code (RFC 6749 §4.1, PKCE RFC 7636).
@@ -50,6 +51,9 @@ class OAuthStore {
   std::string issue_code(AuthCode code);
   // Consumes an authorization code (single use), nullopt when unknown or expired.
   std::optional<AuthCode> take_code(const std::string& code);
+  // Replay protection for JWT assertions: true the first time `jti` is presented (remembered until expires_at_ms,
+  // monotonic), false after.
+  bool first_use(const std::string& jti, int64_t expires_at_ms);
 
  private:
   void note_insert_locked(int64_t now_ms);
@@ -60,6 +64,7 @@ class OAuthStore {
   std::unordered_map<std::string, TokenInfo> access_;
   std::unordered_map<std::string, TokenInfo> refresh_;
   std::unordered_map<std::string, AuthCode> codes_;
+  std::unordered_map<std::string, int64_t> used_jti_;
   int inserts_since_sweep_ = 0;
 };
 

@@ -82,6 +82,32 @@ bool parse_mcp_sse(std::string_view text, TargetOptions* options, std::string* e
   return true;
 }
 
+bool parse_mcp_era(std::string_view text, TargetOptions* options, std::string* error) {
+  if (text == "both") {
+    options->mcp_era = McpEra::Both;
+  } else if (text == "modern") {
+    options->mcp_era = McpEra::Modern;
+  } else if (text == "legacy") {
+    options->mcp_era = McpEra::Legacy;
+  } else {
+    return fail(error, "--mcp-era must be both, modern or legacy, got \"" + std::string(text) + "\"");
+  }
+  return true;
+}
+
+bool parse_mcp_duration(std::string_view flag, std::string_view text, int64_t* ms, std::string* error) {
+  if (text == "0") {
+    *ms = 0;
+    return true;
+  }
+  auto ns = core::parse_duration(text);
+  if (!ns || *ns < 0) {
+    return fail(error, std::string(flag) + " must be a duration such as 500ms or 5m, got \"" + std::string(text) + "\"");
+  }
+  *ms = *ns / 1'000'000;
+  return true;
+}
+
 bool parse_token_ttl(std::string_view text, TargetOptions* options, std::string* error) {
   auto ns = core::parse_duration(text);
   if (!ns || *ns < 1'000'000) {

@@ -13,8 +13,14 @@ void route_request(const Request& request, Responder& responder, ServerState& st
   if (path.starts_with("/api/")) return routes::api(request, responder, state);
   if (path == "/echo") return routes::echo(request, responder, state);
   if (path == "/mcp") return routes::mcp(request, responder, state);
-  if (path == "/oauth/token") return routes::oauth_token(request, responder, state);
-  if (path == "/oauth/authorize") return routes::oauth_authorize(request, responder, state);
+  if (path == "/protected/mcp") return routes::protected_mcp(request, responder, state);
+  if (path == "/oauth/token" || path == "/token") return routes::oauth_token(request, responder, state);
+  if (path == "/oauth/authorize" || path == "/authorize") return routes::oauth_authorize(request, responder, state);
+  if (path == "/oauth/register" || path == "/register") return routes::oauth_register(request, responder, state);
+  if (path == "/oauth/jwks") return routes::oauth_jwks(request, responder, state);
+  if (path.starts_with("/.well-known/") || path.starts_with("/oauth/.well-known/")) {
+    return routes::well_known(request, responder, state);
+  }
   if (path.starts_with("/redirect/")) return routes::redirect(request, responder, state);
   if (path.starts_with("/status/")) return routes::status(request, responder, state);
   if (path == "/sse") return routes::sse(request, responder, state);

@@ -25,10 +25,16 @@ void content(const Request& req, Responder& res, ServerState& state);
 // oauth_routes.cpp
 void oauth_token(const Request& req, Responder& res, ServerState& state);      // POST /oauth/token
 void oauth_authorize(const Request& req, Responder& res, ServerState& state);  // GET /oauth/authorize
+// oauth_metadata.cpp
+void well_known(const Request& req, Responder& res, ServerState& state);      // /.well-known/*, /oauth/.well-known/*
+void oauth_jwks(const Request& req, Responder& res, ServerState& state);      // GET /oauth/jwks
+void oauth_register(const Request& req, Responder& res, ServerState& state);  // POST /oauth/register, /register
 // api_routes.cpp: /api/* behind a bearer token
 void api(const Request& req, Responder& res, ServerState& state);
 // mcp_route.cpp: /mcp
 void mcp(const Request& req, Responder& res, ServerState& state);
+// mcp_auth_routes.cpp: /protected/mcp (bearer tokens for this resource, then as /mcp)
+void protected_mcp(const Request& req, Responder& res, ServerState& state);
 // sse_route.cpp: /sse?events=N&interval=D
 void sse(const Request& req, Responder& res, ServerState& state);
 

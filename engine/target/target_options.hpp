@@ -25,6 +25,13 @@ struct ContentProfile {
   size_t size = 1024;     // response body bytes
 };
 
+// Which MCP eras /mcp serves.
+enum class McpEra {
+  Both,    // modern requests (with the _meta envelope) statelessly, initialize opens a legacy session
+  Modern,  // 2026-07-28 only: legacy traffic is refused like the TypeScript SDK's legacy: 'reject'
+  Legacy,  // 2025 revisions only: modern requests get the answer a 2025 server gives (no session: 400)
+};
+
 struct TargetOptions {
   std::string host = "127.0.0.1";  // IPv4 or IPv6 literal
   int port = 0;                    // 0: pick a free port, read it back with TargetServer::port()
@@ -37,7 +44,12 @@ struct TargetOptions {
   int64_t token_ttl_ms = 3'600'000;         // OAuth access token lifetime
   int64_t refresh_ttl_ms = 86'400'000;      // OAuth refresh token lifetime
   McpSseMode mcp_sse = McpSseMode::Auto;
-  int64_t mcp_heartbeat_ms = 15'000;        // comment line on GET /mcp streams
+  int64_t mcp_heartbeat_ms = 15'000;        // comment line on GET /mcp and subscriptions/listen streams
+  McpEra mcp_era = McpEra::Both;
+  bool mcp_fixtures = false;                // list the conformance/feature fixtures in tools|prompts|resources/list
+  int64_t mcp_cache_ttl_ms = 300'000;       // ttlMs of cacheable modern results
+  int64_t mcp_retry_ms = 1'000;             // SSE retry: on resumable (2025-11-25) streams
+  int64_t mcp_listen_timeout_ms = 0;        // end subscriptions/listen streams gracefully after this long; 0: never
 
   // /content/<name> defaults; keys "fast", "slow", "mixed", "custom". See default_content_profiles().
   std::map<std::string, ContentProfile> content = default_content_profiles();

@@ -55,7 +55,9 @@ TEST_F(McpTest, InitializeNegotiatesTheClientVersionAndCreatesASession) {
   EXPECT_EQ(body["id"], 1);
   EXPECT_EQ(body["result"]["protocolVersion"], "2025-03-26");
   EXPECT_EQ(body["result"]["serverInfo"]["name"], "luaload-target");
-  EXPECT_EQ(body["result"]["capabilities"], json::parse(R"({"tools":{},"resources":{},"prompts":{}})"));
+  EXPECT_EQ(body["result"]["capabilities"],
+            json::parse(R"({"tools":{"listChanged":true},"resources":{"subscribe":true,"listChanged":true},)"
+                        R"("prompts":{"listChanged":true},"logging":{},"completions":{}})"));
 }
 
 TEST_F(McpTest, InitializeWithAnUnknownVersionGetsTheLatest) {
@@ -205,7 +207,7 @@ TEST_F(McpTest, GetOpensAStreamWithHeartbeatsThatEndsWithTheSession) {
   BlockingClient setup(port());
   std::string session = initialize(setup);
   BlockingClient stream(port());
-  ASSERT_TRUE(stream.send("GET /mcp HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\nMcp-Session-Id: " + session +
+  ASSERT_TRUE(stream.send("GET /mcp HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\nMcp-Session-Id: " + session +
                           "\r\n\r\n"));
   std::string seen = stream.read_until(": heartbeat\n\n");
   EXPECT_EQ(seen.rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
