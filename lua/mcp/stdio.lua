@@ -27,12 +27,13 @@ local pipes = require("luaload.mcp.stdio_pipe")
 local new_error = require("luaload.mcp.errors").new
 
 local type, pairs, ipairs, tostring, setmetatable, error = type, pairs, ipairs, tostring, setmetatable, error
-local format, concat, sort = string.format, table.concat, table.sort
+local format, concat, sort, match, tonumber = string.format, table.concat, table.sort, string.match, tonumber
 local now = ll.now
 
 local M = {}
 
 local kDefaultTimeoutS = 60
+local kNoTimeoutS = 365 * 24 * 3600  -- timeout = 0: none (as over HTTP)
 local kListenSliceS = 3600  -- a listen stream without idle timeout re-checks this often (it is woken anyway)
 
 local metrics = {
@@ -80,6 +81,35 @@ local function check_spec(spec)
   end
 end
 
+local units = { ms = 0.001, s = 1, m = 60, h = 3600 }
+
+-- Seconds from a number or a duration string ("5s", "500ms", "1m30s"), as luaload.http takes timeouts; nil for
+-- nil. Raises (at the script's level) for anything else.
+local function seconds(value, what)
+  if value == nil or type(value) == "number" then
+    return value
+  end
+  local total, rest = 0, type(value) == "string" and value or nil
+  while rest and rest ~= "" do
+    local number, unit, tail = match(rest, "^(%d+%.?%d*)(%a+)(.*)$")
+    if not number or not units[unit] then
+      rest = nil
+    else
+      total, rest = total + tonumber(number) * units[unit], tail
+    end
+  end
+  if rest == nil then
+    error(format("mcp: invalid %s %s (seconds, or a duration like \"5s\")", what, tostring(value)), 0)
+  end
+  return total
+end
+
+-- The idle timeout of one exchange in seconds: the call's, the session's, or the default; 0 means none.
+local function timeout_of(ctx, opts)
+  local t = seconds(ctx.timeout, "timeout") or seconds(opts.timeout, "timeout") or kDefaultTimeoutS
+  return t == 0 and kNoTimeoutS or t
+end
+
 -- What luaload.process.spawn takes, from the spec and the session's options.
 local function process_spec(spec, opts)
   local args = {}
@@ -90,7 +120,7 @@ local function process_spec(spec, opts)
   for k, v in pairs(spec.env or {}) do
     env[k] = tostring(v)
   end
-  local stop = spec.stop_timeout or opts.stop_timeout
+  local stop = seconds(spec.stop_timeout or opts.stop_timeout, "stop_timeout")
   return { command = spec.command, args = args, env = env, cwd = spec.cwd, inherit_env = spec.inherit_env,
     max_message_bytes = spec.max_message_bytes or opts.max_message_bytes,
     stderr_bytes = spec.stderr_bytes, stop_timeout_ms = stop and stop * 1000 or nil }
@@ -112,6 +142,7 @@ local shared_pipes = {}  -- per worker: share_key -> pipe
 function M.new(spec, opts)
   check_spec(spec)
   opts = opts or {}
+  seconds(opts.timeout, "timeout")  -- misuse raises now rather than at the first request
   local p = process_spec(spec, opts)
   return setmetatable({ kind = "stdio", spec = p, shared = spec.shared == true, key = spec.shared and share_key(p),
     opts = opts, wire_ids = {}, restarts = 0 }, Transport)
@@ -241,7 +272,7 @@ local function on_wire(message, wire_id)
 end
 
 function Transport:send(pipe, message, ctx)
-  local timeout = ctx.timeout or self.opts.timeout or kDefaultTimeoutS
+  local timeout = timeout_of(ctx, self.opts)
   local ok, why = pipe:write(json.encode(message), now() + timeout * 1000)
   if ok then
     return nil
@@ -342,7 +373,7 @@ function Transport:exchange(pipe, message, ctx, sink)
   self.wire_ids[message.id] = ex.id
   answer.err = self:send(pipe, on_wire(message, ex.id), ctx)
   if answer.err == nil then
-    local idle = ctx.timeout or self.opts.timeout or kDefaultTimeoutS
+    local idle = timeout_of(ctx, self.opts)
     if self:collect(pipe, ex, ctx, sink, answer, idle) == "timeout" then
       self:cancel(pipe, ex, "timeout")
       answer.err = process_error(ctx, format("no answer within %g s", idle), { timeout = true })
@@ -395,7 +426,7 @@ end
 
 -- Reads the listen exchange until its response (modern), closing, an error, or the idle timeout.
 function Transport:read_listen(pipe, ex, ctx, sink, handle, answer)
-  local idle = ctx.timeout
+  local idle = ctx.timeout and timeout_of(ctx, self.opts) or nil
   while not handle.closing do
     local outcome = self:collect(pipe, ex, ctx, sink, answer, idle or kListenSliceS, handle)
     if outcome ~= "timeout" or handle.closing then
