@@ -5,7 +5,8 @@
 --
 -- Differences from HTTP, all on the wire side: answers have no status or headers; a request written to the
 -- process that ends without its response (the process died) is `broken`; a request abandoned after ctx.timeout
--- seconds without a message is cancelled with notifications/cancelled, as is a listen stream that is closed;
+-- seconds without a message is cancelled with notifications/cancelled (and fails as an HTTP timeout would: kind
+-- "http", status 0, error_code 1050), as is a listen stream that is closed;
 -- close_session is a no-op (a legacy session is the process); close() ends the process. The process starts on the
 -- first exchange, so that mcp.spawn's failures come back as values (kind "process").
 --
@@ -34,6 +35,9 @@ local M = {}
 
 local kDefaultTimeoutS = 60
 local kNoTimeoutS = 365 * 24 * 3600  -- timeout = 0: none (as over HTTP)
+-- A server that stays silent to the server/discover probe is a legacy one (the stdio Backward Compatibility rule);
+-- waiting the whole request timeout for that verdict would stall every session's start.
+local kProbeTimeoutS = 10
 local kListenSliceS = 3600  -- a listen stream without idle timeout re-checks this often (it is woken anyway)
 
 local metrics = {
@@ -107,7 +111,11 @@ end
 -- The idle timeout of one exchange in seconds: the call's, the session's, or the default; 0 means none.
 local function timeout_of(ctx, opts)
   local t = seconds(ctx.timeout, "timeout") or seconds(opts.timeout, "timeout") or kDefaultTimeoutS
-  return t == 0 and kNoTimeoutS or t
+  t = t == 0 and kNoTimeoutS or t
+  if ctx.method == "server/discover" and t > kProbeTimeoutS then
+    return kProbeTimeoutS
+  end
+  return t
 end
 
 -- What luaload.process.spawn takes, from the spec and the session's options.
@@ -149,6 +157,15 @@ function M.new(spec, opts)
 end
 
 -- The process ---------------------------------------------------------------------------------------------------
+
+-- A timeout is what it is over HTTP (kind "http", status 0, k6's request-timeout code 1050), so that scripts and
+-- the session's probe (a stdio probe that times out means a legacy server) treat it alike on both transports.
+local kRequestTimeout = 1050
+
+local function timeout_error(ctx, message)
+  return new_error("http", ctx.method, { tool = ctx.tool, status = 0, error_code = kRequestTimeout, timeout = true,
+    message = "request timeout: " .. message })
+end
 
 local function process_error(ctx, message, fields)
   fields = fields or {}
@@ -278,7 +295,7 @@ function Transport:send(pipe, message, ctx)
     return nil
   end
   if why == "timeout" then
-    return process_error(ctx, format("the server did not read its input for %g s", timeout), { timeout = true })
+    return timeout_error(ctx, format("the server did not read its input for %g s", timeout))
   end
   count_exit(pipe)
   return death_error(ctx, pipe)
@@ -376,7 +393,7 @@ function Transport:exchange(pipe, message, ctx, sink)
     local idle = timeout_of(ctx, self.opts)
     if self:collect(pipe, ex, ctx, sink, answer, idle) == "timeout" then
       self:cancel(pipe, ex, "timeout")
-      answer.err = process_error(ctx, format("no answer within %g s", idle), { timeout = true })
+      answer.err = timeout_error(ctx, format("no answer within %g s", idle))
     end
   end
   self.wire_ids[message.id] = nil
@@ -433,7 +450,7 @@ function Transport:read_listen(pipe, ex, ctx, sink, handle, answer)
       return
     end
     if idle then
-      answer.err = process_error(ctx, format("nothing arrived on the stream for %g s", idle), { timeout = true })
+      answer.err = timeout_error(ctx, format("nothing arrived on the stream for %g s", idle))
       return
     end
   end
