@@ -235,10 +235,15 @@ function Pipe:next_message()
   local held = self.held
   if held ~= nil then
     self.held = nil
+    local m = held.m
     if held.ex ~= nil and not held.ex.closed then
-      return held.m, held.ex
+      return m, held.ex
     end
-    return held.m, false  -- its exchange was interrupted and collected
+    -- Its exchange was interrupted and collected (or closed): a response is dropped, the rest goes elsewhere.
+    if m.method == nil then
+      return m, false
+    end
+    return m, self:unattributed(m)
   end
   while true do
     local text, overlong = self.proc:read()
