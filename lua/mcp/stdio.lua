@@ -194,10 +194,7 @@ function Transport:pipe_for(ctx)
   if pipe and not pipe.dead and not pipe.closed then
     return pipe
   end
-  if self.closed then
-    return nil, process_error(ctx, "the session's server process was closed (session:close())")
-  end
-  if pipe == nil then
+  if pipe == nil then  -- the first exchange, or the first after close() (the session was opened again)
     return self:start(ctx)
   end
   count_exit(pipe)
@@ -495,7 +492,6 @@ end
 
 -- Ends this transport's process (a shared one stays with the worker). Idempotent.
 function Transport:close()
-  self.closed = true
   local pipe = self.pipe
   self.pipe = nil
   if pipe == nil or pipe.shared then
