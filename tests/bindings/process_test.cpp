@@ -111,6 +111,31 @@ end
   expect_no_script_errors();
 }
 
+TEST_F(ProcessBinding, AFullWriteQueueSaysSoAndTheCallbackSaysWhenThereIsRoom) {
+  load_script(R"(
+function default()
+  local writable = 0
+  local p = assert(process.spawn({ command = "/bin/sh", args = { "-c", "sleep 0.3; cat > /dev/null" },
+    max_write_bytes = 4096 }, false, function(what) if what == "writable" then writable = writable + 1 end end))
+  local line = string.rep("x", 1000)
+  local results = {}
+  for i = 1, 200 do
+    local r = p:write(line)
+    results[r] = (results[r] or 0) + 1
+    if r == "full" then break end
+  end
+  assert(results.full == 1, "the queue filled up")
+  assert(eventually(function() return writable > 0 end), "writable came")
+  assert(p:write(line) == "queued")
+  p:kill()
+  assert(eventually(function() return p:exit() ~= nil end))
+  assert(p:exit().signal == 15 and p:exit().requested == true)
+end
+)");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+}
+
 TEST_F(ProcessBinding, MisuseRaises) {
   load_script(R"(
 function default()
