@@ -267,6 +267,17 @@ int l_process_closed(lua_State* L) {
   return 1;
 }
 
+// process.require_yieldable(api): raises (naming api) unless the caller may wait, so that the stdio transport can
+// refuse a request before it writes anything (a failed wait must leave nothing on the wire). Nothing in this module
+// yields; the transport waits with ll.event.
+int l_require_yieldable(lua_State* L) {
+  auto& impl = impl_of(L);
+  const char* api = luaL_checkstring(L, 1);
+  impl.require_vu(L, api);
+  impl.require_yieldable(L, api);
+  return 0;
+}
+
 int l_process_gc(lua_State* L) {
   auto* box = static_cast<std::shared_ptr<ProcessHandle>*>(luaL_checkudata(L, 1, kProcessMeta));
   // The Lua state closes after the runtime, whose close() has closed every process by then.
@@ -296,10 +307,13 @@ void open_process(lua_State* L, WorkerRuntime::Impl* impl) {
   lua_setfield(L, -2, "__mode");
   lua_setmetatable(L, -2);
   lua_setfield(L, LUA_REGISTRYINDEX, kObjectsKey);
-  lua_createtable(L, 0, 1);  // the luaload.process module
+  lua_createtable(L, 0, 2);  // the luaload.process module
   lua_pushlightuserdata(L, impl);
   lua_pushcclosure(L, l_process_spawn, 1);
   lua_setfield(L, -2, "spawn");
+  lua_pushlightuserdata(L, impl);
+  lua_pushcclosure(L, l_require_yieldable, 1);
+  lua_setfield(L, -2, "require_yieldable");
 }
 
 }  // namespace luaload::bindings

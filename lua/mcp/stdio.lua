@@ -25,6 +25,7 @@
 local ll = require("luaload")
 local json = require("luaload.mcp.json")
 local pipes = require("luaload.mcp.stdio_pipe")
+local process = require("luaload.process")
 local new_error = require("luaload.mcp.errors").new
 
 local type, pairs, ipairs, tostring, setmetatable, error = type, pairs, ipairs, tostring, setmetatable, error
@@ -353,6 +354,7 @@ local function shared_initialize(self, pipe, message)
 end
 
 function Transport:request(message, ctx, sink)
+  process.require_yieldable("mcp " .. ctx.method)
   local started = now()
   local pipe, err = self:pipe_for(ctx)
   if pipe == nil then
@@ -400,6 +402,7 @@ end
 
 -- Notifications carry no id, except notifications/cancelled's requestId, which names one of our exchanges.
 function Transport:notify(message, ctx)
+  process.require_yieldable("mcp " .. ctx.method)
   local started = now()
   local pipe, err = self:pipe_for(ctx)
   if pipe == nil then
@@ -428,6 +431,7 @@ end
 
 -- The response to a server request (legacy): its id is the server's, sent back as it is.
 function Transport:respond(message, ctx)
+  process.require_yieldable("mcp " .. ctx.method)
   local started = now()
   local pipe, err = self:pipe_for(ctx)
   if pipe == nil then
@@ -454,6 +458,7 @@ function Transport:read_listen(pipe, ex, ctx, sink, handle, answer)
 end
 
 function Transport:listen(message, ctx, sink, handle)
+  process.require_yieldable("mcp " .. ctx.method)
   local started = now()
   local answer = {}
   local pipe, err = self:pipe_for(ctx)

@@ -261,6 +261,23 @@ end
   EXPECT_NE(only_error().find("stdio process callback: "), std::string::npos);
 }
 
+TEST_F(ProcessBinding, RequireYieldableRefusesACBoundaryOnly) {
+  load_script(R"(
+function default()
+  process.require_yieldable("mcp test")
+  local refused
+  table.sort({ 2, 1 }, function(a, b)
+    local ok, err = pcall(process.require_yieldable, "mcp test")
+    refused = not ok and err:find("mcp test cannot wait here", 1, true) ~= nil
+    return a < b
+  end)
+  assert(refused, "a comparator cannot wait")
+end
+)");
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  expect_no_script_errors();
+}
+
 TEST_F(ProcessBinding, SpawningInTheInitContextRaises) {
   std::string error;
   RuntimeConfig config;

@@ -238,6 +238,27 @@ end
   EXPECT_LINE(r, "echo=still there");
 }
 
+TEST_F(McpStdioTest, ARequestFromWhereTheVuCannotWaitRaisesBeforeAnythingIsSent) {
+  auto r = run(R"(
+function default()
+  local s = assert(mcp.spawn(target_spec()))
+  local before = s.transport.pipe.next_id
+  table.sort({ 2, 1 }, function(a, b)
+    local ok, err = pcall(s.call_tool, s, "echo", { text = "x" })
+    say("raised", not ok and err:find("cannot wait here", 1, true) ~= nil)
+    return a < b
+  end)
+  say("nothing sent", s.transport.pipe.next_id == before)
+  local res, e = s:call_tool("echo", { text = "fine" })
+  say("echo", res and res.content[1].text or tostring(e))
+end
+)");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LINE(r, "raised=true");
+  EXPECT_LINE(r, "nothing sent=true");
+  EXPECT_LINE(r, "echo=fine");
+}
+
 TEST_F(McpStdioTest, AProcessPerVuOrOneSharedPerWorker) {
   constexpr const char* kPids = R"(
 local s
