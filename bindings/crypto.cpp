@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The `luaload.crypto` module: sha256, hmac-sha256, random bytes and UUIDs on OpenSSL 3's EVP APIs.
+// The `luaload.crypto` module: sha256, hmac-sha256, random bytes and UUIDs on OpenSSL 3's EVP APIs; the JWS
+// signing functions are in crypto_sign.cpp.
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -67,26 +68,6 @@ std::string_view check_bytes(lua_State* L, int index) {
   return {data, length};
 }
 
-// Pushes `raw` in the output encoding named by argument `arg`: "hex", "base64", "base64url" or "raw".
-int push_encoded(lua_State* L, const char* api, const std::string& raw, int arg, const char* fallback) {
-  const char* encoding = luaL_optstring(L, arg, fallback);
-  std::string out;
-  if (std::strcmp(encoding, "hex") == 0) {
-    out = codec::hex_encode(raw);
-  } else if (std::strcmp(encoding, "base64") == 0) {
-    out = codec::base64_encode(raw, false);
-  } else if (std::strcmp(encoding, "base64url") == 0) {
-    out = codec::base64_encode(raw, true);
-  } else if (std::strcmp(encoding, "raw") == 0) {
-    out = raw;
-  } else {
-    return luaL_error(L, "%s: output encoding must be \"hex\", \"base64\", \"base64url\" or \"raw\" (got \"%s\")", api,
-                      encoding);
-  }
-  lua_pushlstring(L, out.data(), out.size());
-  return 1;
-}
-
 // crypto.sha256(data [, encoding = "hex"])
 int l_crypto_sha256(lua_State* L) { return push_encoded(L, "crypto.sha256", codec::sha256(check_bytes(L, 1)), 2, "hex"); }
 
@@ -122,6 +103,25 @@ int l_crypto_uuid(lua_State* L) {
 
 }  // namespace
 
+int push_encoded(lua_State* L, const char* api, const std::string& raw, int arg, const char* fallback) {
+  const char* encoding = luaL_optstring(L, arg, fallback);
+  std::string out;
+  if (std::strcmp(encoding, "hex") == 0) {
+    out = codec::hex_encode(raw);
+  } else if (std::strcmp(encoding, "base64") == 0) {
+    out = codec::base64_encode(raw, false);
+  } else if (std::strcmp(encoding, "base64url") == 0) {
+    out = codec::base64_encode(raw, true);
+  } else if (std::strcmp(encoding, "raw") == 0) {
+    out = raw;
+  } else {
+    return luaL_error(L, "%s: output encoding must be \"hex\", \"base64\", \"base64url\" or \"raw\" (got \"%s\")", api,
+                      encoding);
+  }
+  lua_pushlstring(L, out.data(), out.size());
+  return 1;
+}
+
 void open_crypto(lua_State* L) {
   static const luaL_Reg kFunctions[] = {
       {"sha256", l_crypto_sha256},
@@ -132,6 +132,7 @@ void open_crypto(lua_State* L) {
   };
   lua_newtable(L);
   luaL_register(L, nullptr, kFunctions);
+  add_signing_functions(L);
 }
 
 }  // namespace luaload::bindings

@@ -3,7 +3,9 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <string>
+#include <system_error>
 
 #include "bindings/runtime.hpp"
 #include "engine/core/clock.hpp"
@@ -201,6 +203,18 @@ void push_env(lua_State* L, WorkerRuntime::Impl* impl, const RuntimeConfig& conf
   lua_setmetatable(L, -2);
 }
 
+// core.executable: the absolute path of the running binary, so that scripts can start `luaload target --stdio`;
+// nil if /proc/self/exe cannot be read.
+void push_executable(lua_State* L) {
+  std::error_code error;
+  const std::filesystem::path path = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (error || path.empty()) {
+    lua_pushnil(L);
+  } else {
+    lua_pushstring(L, path.c_str());
+  }
+}
+
 }  // namespace
 
 void open_ll(lua_State* L, WorkerRuntime::Impl* impl) {
@@ -220,6 +234,8 @@ void open_ll(lua_State* L, WorkerRuntime::Impl* impl) {
   luaL_setfuncs(L, kFunctions, 1);
   push_env(L, impl, impl->config());
   lua_setfield(L, -2, "env");
+  push_executable(L);
+  lua_setfield(L, -2, "executable");
 }
 
 }  // namespace luaload::bindings

@@ -1,17 +1,19 @@
--- mcp_tools.lua: MCP tool calls over the streamable HTTP transport, one MCP session per VU.
+-- mcp_tools.lua: MCP tool calls over the streamable HTTP transport, one MCP session per VU, whatever revision the
+-- server speaks.
 --
--- Shows: luaload.mcp sessions (initialize + notifications/initialized, Mcp-Session-Id and MCP-Protocol-Version
--- handled for you), tools/list, then tools/call in a loop (echo, add, and slow with progress notifications that
--- arrive over SSE before the result), errors as values, checks, and thresholds per tool on
--- mcp_tool_call_duration. Run it against the built-in target:
+-- Shows: luaload.mcp sessions with protocol_version "auto" (2026-07-28 when the server speaks it, else the 2025
+-- initialize handshake, Mcp-Session-Id and MCP-Protocol-Version handled for you; session.protocol_version says
+-- which), tools/list, then tools/call in a loop (echo, add, and slow with progress notifications that arrive over
+-- SSE before the result), errors as values, checks, and thresholds per tool on mcp_tool_call_duration. Run it
+-- against the built-in target:
 --
 --   luaload target --listen 127.0.0.1:8080 &
 --   luaload run examples/mcp_tools.lua -e TARGET=http://127.0.0.1:8080 -u 20 -d 30s
 --
 -- Session life: init code cannot do network calls, so each VU opens its session lazily in its first iteration and
--- keeps it in a VU-local. k6 has no per-VU teardown, so a VU closes its session (HTTP DELETE) after
--- kCallsPerSession iterations and opens a new one in the next; a session still open when the test ends is left to
--- the server's session expiry (the built-in target keeps at most 100 000 and evicts old ones).
+-- keeps it in a VU-local. A VU closes its session (HTTP DELETE for a 2025 session; nothing to send in 2026-07-28)
+-- after kCallsPerSession iterations and opens a new one in the next; a session still open when the VU retires at
+-- the end of the test is closed then (ll.on_vu_end).
 local mcp = require("luaload.mcp")
 local ll = require("luaload")
 

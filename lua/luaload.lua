@@ -1,6 +1,6 @@
 -- SPDX-License-Identifier: MIT
 -- The `luaload` module: check, sleep, group, fail, abort, env, now, vu, metrics, json, spawn, event, shared,
--- on_vu_end.
+-- on_vu_end, executable.
 -- `core` holds the C++ functions (bindings/*.cpp); `vu` is lua/vu.lua.
 local core, json, vu = ...
 
@@ -14,6 +14,7 @@ M.sleep = core.sleep
 M.abort = core.abort
 M.env = core.env
 M.now = core.now
+M.executable = core.executable  -- the running luaload binary (/proc/self/exe)
 M.event = core.event_new  -- bindings/event.cpp
 -- One store for every worker thread of the run (bindings/shared_store.hpp).
 M.shared = { get = core.shared_get, set = core.shared_set }

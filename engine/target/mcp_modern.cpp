@@ -12,6 +12,17 @@ namespace {
 
 using json = nlohmann::json;
 
+const json& empty_object() {
+  static const json empty = json::object();
+  return empty;
+}
+
+// The member `key` of `object` when it is an object, else an empty object (no copies: this runs on every request).
+const json& object_member(const json& object, const char* key) {
+  auto it = object.find(key);
+  return it != object.end() && it->is_object() ? *it : empty_object();
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -69,7 +80,7 @@ std::optional<Mismatch> check_params(const Request& req, const json& params) {
   if (name == params.end() || !name->is_string()) return std::nullopt;
   const auto& declared = mcp::tool_header_params(name->get_ref<const std::string&>());
   if (declared.empty()) return std::nullopt;
-  const json& args = params.contains("arguments") && params["arguments"].is_object() ? params["arguments"] : json::object();
+  const json& args = object_member(params, "arguments");
   for (const mcp::HeaderParam& p : declared) {
     std::string header_name = "mcp-param-" + p.header;
     for (char& c : header_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -100,7 +111,7 @@ std::optional<Mismatch> check_headers(const Request& req, const json& message, c
   if (trim(*method_header) != method) {
     return Mismatch{"Header mismatch: Mcp-Method " + *method_header + " does not match body method " + method};
   }
-  const json& params = message.contains("params") && message["params"].is_object() ? message["params"] : json::object();
+  const json& params = object_member(message, "params");
   if (auto m = check_name(req, method, params)) return m;
   if (method == "tools/call") return check_params(req, params);
   return std::nullopt;

@@ -174,9 +174,11 @@ void grant_refresh(const Request& req, Responder& res, ServerState& state, const
   if (!token) return oauth_error(res, "invalid_request", "refresh_token is required");
   std::string resource;
   if (!read_resource(req, res, &resource)) return;
+  // The resource is checked before the token is redeemed: a bad request must not burn it.
+  if (auto peek = state.oauth.find_refresh(*token); peek && !same_resource(res, peek->resource, &resource)) return;
   auto info = state.oauth.take_refresh(*token, client.id);
   if (!info) return oauth_error(res, "invalid_grant", "refresh token is invalid, expired or already used");
-  if (!same_resource(res, info->resource, &resource)) return;
+  if (resource.empty()) resource = info->resource;
   info->resource = resource;
   if (auto scope = form(req, "scope"); scope && scope_covers(info->scope, *scope)) info->scope = *scope;
   send_access_token(req, res, state, std::move(*info), true);

@@ -75,6 +75,18 @@ void oauth_jwks(const Request& req, Responder& res, ServerState& state) {
   send_metadata(res, state.signing_key.jwks());
 }
 
+// A ready-made Client ID Metadata Document, so a demo can use a URL client_id with nothing else running: a public
+// client whose loopback redirect URIs match any port (RFC 8252).
+void oauth_client_metadata(const Request& req, Responder& res, ServerState& state) {
+  if (req.method != "GET") return method_not_allowed(res, "GET");
+  send_metadata(res, {{"client_id", oauth::base_url(req, state) + "/oauth/client-metadata.json"},
+                      {"client_name", "luaload demo client"},
+                      {"redirect_uris", json::array({"http://127.0.0.1/callback", "http://localhost/callback"})},
+                      {"grant_types", json::array({"authorization_code", "refresh_token"})},
+                      {"response_types", json::array({"code"})},
+                      {"token_endpoint_auth_method", "none"}});
+}
+
 void oauth_register(const Request& req, Responder& res, ServerState& state) {
   if (req.method != "POST") return method_not_allowed(res, "POST");
   std::string error, description;

@@ -72,6 +72,13 @@ std::optional<TokenInfo> OAuthStore::take_refresh(const std::string& token, cons
   return info;
 }
 
+std::optional<TokenInfo> OAuthStore::find_refresh(const std::string& token) {
+  std::lock_guard lock(mutex_);
+  auto it = refresh_.find(token);
+  if (it == refresh_.end()) return std::nullopt;
+  return it->second;
+}
+
 std::string OAuthStore::issue_code(AuthCode code) {
   std::string id = random_token(16);
   int64_t now = now_ms();

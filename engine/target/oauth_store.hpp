@@ -48,6 +48,8 @@ class OAuthStore {
   std::optional<TokenInfo> check_access(const std::string& token);
   // Consumes a refresh token: valid once, for the client it was issued to (rotation: the caller issues a new one).
   std::optional<TokenInfo> take_refresh(const std::string& token, const std::string& client_id);
+  // The grant behind a refresh token, without consuming it (to check a request before redeeming).
+  std::optional<TokenInfo> find_refresh(const std::string& token);
   std::string issue_code(AuthCode code);
   // Consumes an authorization code (single use), nullopt when unknown or expired.
   std::optional<AuthCode> take_code(const std::string& code);

@@ -18,6 +18,7 @@ void route_request(const Request& request, Responder& responder, ServerState& st
   if (path == "/oauth/authorize" || path == "/authorize") return routes::oauth_authorize(request, responder, state);
   if (path == "/oauth/register" || path == "/register") return routes::oauth_register(request, responder, state);
   if (path == "/oauth/jwks") return routes::oauth_jwks(request, responder, state);
+  if (path == "/oauth/client-metadata.json") return routes::oauth_client_metadata(request, responder, state);
   if (path.starts_with("/.well-known/") || path.starts_with("/oauth/.well-known/")) {
     return routes::well_known(request, responder, state);
   }

@@ -29,6 +29,7 @@ void oauth_authorize(const Request& req, Responder& res, ServerState& state);  /
 void well_known(const Request& req, Responder& res, ServerState& state);      // /.well-known/*, /oauth/.well-known/*
 void oauth_jwks(const Request& req, Responder& res, ServerState& state);      // GET /oauth/jwks
 void oauth_register(const Request& req, Responder& res, ServerState& state);  // POST /oauth/register, /register
+void oauth_client_metadata(const Request& req, Responder& res, ServerState& state);  // /oauth/client-metadata.json
 // api_routes.cpp: /api/* behind a bearer token
 void api(const Request& req, Responder& res, ServerState& state);
 // mcp_route.cpp: /mcp

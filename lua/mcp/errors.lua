@@ -8,7 +8,8 @@ local M = {}
 local Error = {}
 Error.__index = Error
 
-local labels = { http = "HTTP error", tool = "tool error", session_lost = "session lost", protocol = "protocol error" }
+local labels = { http = "HTTP error", tool = "tool error", session_lost = "session lost", protocol = "protocol error",
+  version = "no common protocol version", auth = "authorization failed", process = "server process failed" }
 
 Error.__tostring = function(e)
   local where = e.tool and format("%s %s", e.method, e.tool) or e.method

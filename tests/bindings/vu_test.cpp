@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "bindings/runtime_fixture.hpp"
 
 namespace luaload::bindings::test {
@@ -57,6 +59,22 @@ TEST_F(RuntimeTest, SleepInInitCodeFailsWithInitContextMessage) {
   std::string error;
   EXPECT_EQ(runtime_->create_vu(1, &error), nullptr);
   EXPECT_NE(error.find("ll.sleep cannot be called in the init context"), std::string::npos) << error;
+}
+
+TEST_F(RuntimeTest, ExecutableIsTheAbsolutePathOfTheRunningBinaryInInitCodeAndIterations) {
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  RuntimeConfig config;
+  config.env["SELF"] = self;
+  load(R"lua(
+    local ll = require("luaload")
+    local at_init = ll.executable
+    function default()
+      if at_init ~= ll.env.SELF or ll.executable ~= at_init then error(tostring(ll.executable)) end
+      if ll.executable:sub(1, 1) ~= "/" then error("not absolute") end
+    end
+  )lua", config);
+  EXPECT_EQ(run_one(vu(1)), IterationOutcome::Completed);
+  EXPECT_TRUE(runtime_->take_script_errors().empty());
 }
 
 TEST_F(RuntimeTest, ScriptWithoutDefaultCannotCreateVus) {

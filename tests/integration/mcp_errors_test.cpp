@@ -77,7 +77,7 @@ TEST_F(McpTest, RequestsAreRecordedAsMetricsTaggedByMethodAndTool) {
   start_target(McpSseMode::Auto);
   auto r = run(R"(
 function default()
-  local s = assert(mcp.connect(url))
+  local s = assert(mcp.connect(url, legacy))
   s:tools_list()
   s:call_tool("echo", { text = "a" })
   s:call_tool("echo", { text = "b" })

@@ -8,12 +8,14 @@
 namespace luaload::test {
 
 // luaload.mcp end to end against the in-process target (TargetScriptTest).
-// The preamble every script starts with: the modules, the MCP URL and out(key, value).
+// The preamble every script starts with: the modules, the MCP URL, out(key, value), and `legacy`, the options of a
+// session pinned to 2025-11-25 (for tests of the initialize-based era's mechanics).
 inline constexpr const char* kMcpPrelude = R"(
 local mcp = require("luaload.mcp")
 local http = require("luaload.http")
 local ll = require("luaload")
 local url = ll.env.TARGET .. "/mcp"
+local legacy = { protocol_version = "2025-11-25" }
 local function out(key, value) print(key .. "=" .. tostring(value)) end
 )";
 

@@ -54,7 +54,7 @@ TEST_F(McpServerRequestsTest, ServerRequestsInAnSseAnswerAreAnsweredAndNotificat
   auto r = run_against_canned(R"(
 function default()
   local asked = {}
-  local s = assert(mcp.connect(url, { on_request = function(m)
+  local s = assert(mcp.connect(url, { protocol_version = "2025-11-25", on_request = function(m)
     asked[#asked + 1] = m.method
     if m.method == "roots/list" then return { answered = "roots" } end
   end }))
@@ -73,12 +73,15 @@ end
   LUALOAD_EXPECT_LINE(r, "notes=1 notifications/message working");
   LUALOAD_EXPECT_LINE(r, "asked=ping,roots/list");
   canned_->stop();
-  // initialize, notifications/initialized, tools/call, then the answers to ping and roots/list.
-  EXPECT_EQ(canned_->server().requests(), 5u);
-  EXPECT_NE(canned_->server().last_request_head().find("Mcp-Session-Id: canned-1"), std::string::npos)
-      << canned_->server().last_request_head();
+  // initialize, notifications/initialized, tools/call, the answers to ping and roots/list, then the DELETE that
+  // closes the session when the VU retires at the end of the test.
+  const auto& seen = canned_->server().seen_requests();
+  ASSERT_EQ(seen.size(), 6u);
+  EXPECT_NE(seen[4].head.find("Mcp-Session-Id: canned-1"), std::string::npos) << seen[4].head;
   // {"jsonrpc":"2.0","id":"s2","result":{"answered":"roots"}} in whatever key order.
-  EXPECT_EQ(canned_->server().last_request_body_bytes(), 57u);
+  EXPECT_EQ(seen[4].body_bytes, 57u);
+  EXPECT_EQ(seen[5].head.rfind("DELETE ", 0), 0u) << seen[5].head;
+  EXPECT_NE(seen[5].head.find("Mcp-Session-Id: canned-1"), std::string::npos) << seen[5].head;
 }
 
 }  // namespace

@@ -10,7 +10,7 @@ using engine::target::McpSseMode;
 
 constexpr const char* kListAndCall = R"(
 function default()
-  local s = assert(mcp.connect(url))
+  local s = assert(mcp.connect(url, legacy))
   out("id_length", #s.id)
   out("version", s.protocol_version)
   out("server", s.server_info.name)
@@ -56,7 +56,7 @@ TEST_F(McpTest, ProgressNotificationsArriveBeforeTheResultOfASlowCall) {
   start_target(McpSseMode::Auto);
   auto r = run(R"(
 function default()
-  local s = assert(mcp.connect(url))
+  local s = assert(mcp.connect(url, legacy))
   local seen = {}
   local result, err, notes = s:call_tool("slow", { delay_ms = 20 }, {
     progress = true,
@@ -84,7 +84,7 @@ TEST_F(McpTest, ResourcesPromptsAndPingWork) {
   start_target(McpSseMode::Auto);
   auto r = run(R"(
 function default()
-  local s = assert(mcp.connect(url))
+  local s = assert(mcp.connect(url, legacy))
   local resources = s:resources_list()
   out("resources", resources.resources[1].uri .. "," .. resources.resources[2].uri)
   local config = s:resources_read("luaload://config")
@@ -111,7 +111,7 @@ function default()
   local s = assert(mcp.connect(url, { protocol_version = "2025-06-18",
     headers = { Authorization = "Bearer t0k", accept = "text/html" } }))
   out("version", s.protocol_version)
-  s.url = ll.env.TARGET .. "/echo"
+  s.transport.url = ll.env.TARGET .. "/echo"
   local _, err = s:ping()
   out("kind", err.kind)
   local seen = ll.json.decode(s.last_response.body).headers
@@ -161,7 +161,7 @@ TEST_F(McpTest, CloseDeletesTheSessionOnTheServer) {
   start_target(McpSseMode::Auto);
   auto r = run(R"(
 function default()
-  local s = assert(mcp.connect(url))
+  local s = assert(mcp.connect(url, legacy))
   local id = s.id
   out("close", s:close())
   out("status", s.last_response.status)
@@ -190,7 +190,7 @@ TEST_F(McpTest, ALostSessionIsReportedWhenReinitializationWasNotAsked) {
   start_target(McpSseMode::Auto);
   auto r = run(std::string(kLoseSession) + R"(
 function default()
-  local s = assert(mcp.connect(url))
+  local s = assert(mcp.connect(url, legacy))
   lose(s)
   local result, err = s:call_tool("echo", { text = "x" })
   out("result", result)
@@ -214,7 +214,7 @@ TEST_F(McpTest, ALostSessionIsReinitializedAndTheCallRetriedWhenAsked) {
   start_target(McpSseMode::Auto);
   auto r = run(std::string(kLoseSession) + R"(
 function default()
-  local s = assert(mcp.connect(url, { reinitialize = true }))
+  local s = assert(mcp.connect(url, { protocol_version = "2025-11-25", reinitialize = true }))
   local old = s.id
   lose(s)
   local result, err = s:call_tool("echo", { text = "again" })
@@ -240,7 +240,7 @@ TEST_F(McpTest, TheGetStreamStaysOpenDuringCallsAndEndsOnCloseOrWithTheSession) 
   start_target(McpSseMode::Auto, 20);
   auto r = run(std::string(kLoseSession) + R"(
 function default()
-  local s = assert(mcp.connect(url))
+  local s = assert(mcp.connect(url, legacy))
   local stream = s:open_stream()
   local texts = {}
   for i = 1, 3 do
@@ -258,7 +258,7 @@ function default()
   local started = ll.now()
   out("ended", tostring(second:wait()) .. " " .. second.status .. " " .. tostring(ll.now() - started < 2000))
 
-  local other = assert(mcp.connect(url))
+  local other = assert(mcp.connect(url, legacy))
   lose(other)
   local refused = other:open_stream()
   local err = refused:wait()

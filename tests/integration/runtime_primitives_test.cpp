@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <filesystem>
 #include <thread>
 
 #include "integration/target_script_test.hpp"
@@ -68,6 +69,19 @@ TEST_F(RuntimePrimitivesTest, AValueStoredInOneWorkerIsReadInAnother) {
   )lua", {"--threads", "2"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   LUALOAD_EXPECT_LINE(r, "seen=modern from vu 1");
+}
+
+TEST_F(RuntimePrimitivesTest, ExecutableNamesTheLualoadBinaryThatRunsTheScript) {
+  auto r = run(R"lua(
+    function default()
+      print("executable=" .. ll.executable)
+      local out = io.popen("'" .. ll.executable .. "' version"):read("*a")
+      print("version_runs=" .. tostring(out:find("luaload") ~= nil))
+    end
+  )lua");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  LUALOAD_EXPECT_LINE(r, "executable=" + std::filesystem::canonical(LUALOAD_BINARY).string());
+  LUALOAD_EXPECT_LINE(r, "version_runs=true");
 }
 
 TEST_F(RuntimePrimitivesTest, EveryVuOfEveryWorkerRunsItsEndHookOnceBeforeTeardown) {

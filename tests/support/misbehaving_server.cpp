@@ -77,6 +77,7 @@ struct ServerCallbacks {
         size_t take = std::min(size, peer->body_left);
         peer->body_left -= take, data += take, size -= take;
         peer->server->last_body_bytes_ += take;
+        peer->server->seen_.back().body_bytes += take;
         if (peer->body_left == 0) finish_request(peer);
         continue;
       }
@@ -85,6 +86,7 @@ struct ServerCallbacks {
       if (peer->head.size() >= 4 && peer->head.compare(peer->head.size() - 4, 4, "\r\n\r\n") == 0) {
         peer->server->last_head_ = peer->head;
         peer->server->last_body_bytes_ = 0;
+        peer->server->seen_.push_back({peer->head, 0});
         peer->body_left = content_length_of(peer->head);
         peer->in_body = true;
         if (peer->body_left == 0) finish_request(peer);

@@ -58,6 +58,12 @@ class MisbehavingServer {
   size_t requests() const { return requests_; }
   const std::string& last_request_head() const { return last_head_; }
   size_t last_request_body_bytes() const { return last_body_bytes_; }
+  // Every request so far, in arrival order: its head, and how many body bytes it carried.
+  struct SeenRequest {
+    std::string head;
+    size_t body_bytes = 0;
+  };
+  const std::vector<SeenRequest>& seen_requests() const { return seen_; }
 
   void close(std::function<void()> on_closed);
 
@@ -89,6 +95,7 @@ class MisbehavingServer {
   size_t requests_ = 0;
   std::string last_head_;
   size_t last_body_bytes_ = 0;
+  std::vector<SeenRequest> seen_;
   uint64_t first_request_ms_ = 0;
   uint64_t stall_from_ms_ = 0;
   uint64_t stall_length_ms_ = 0;

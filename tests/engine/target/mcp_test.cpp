@@ -3,7 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/target/target_fixture.hpp"
+#include "engine/target/mcp_fixture.hpp"
 
 namespace luaload::test {
 namespace {
@@ -11,38 +11,6 @@ namespace {
 using engine::target::McpSseMode;
 using engine::target::TargetOptions;
 using json = nlohmann::json;
-
-constexpr const char* kAcceptBoth = "Accept: application/json, text/event-stream\r\n";
-constexpr const char* kJsonBody = "Content-Type: application/json\r\n";
-
-class McpTest : public TargetTest {
- protected:
-  HttpResponse post(BlockingClient& client, const json& message, const std::string& session = "",
-                    const std::string& accept = kAcceptBoth) {
-    std::string headers = accept + kJsonBody;
-    if (!session.empty()) headers += "Mcp-Session-Id: " + session + "\r\nMCP-Protocol-Version: 2025-06-18\r\n";
-    return client.request("POST", "/mcp", headers, message.dump());
-  }
-  json call(int id, const std::string& method, json params = json::object()) {
-    return {{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
-  }
-  std::string initialize(BlockingClient& client, const std::string& version = "2025-06-18") {
-    HttpResponse res = post(client, call(1, "initialize", {{"protocolVersion", version},
-                                                           {"capabilities", json::object()},
-                                                           {"clientInfo", {{"name", "test"}, {"version", "1"}}}}));
-    EXPECT_EQ(res.status, 200);
-    std::string session = res.header("mcp-session-id");
-    EXPECT_FALSE(session.empty());
-    EXPECT_EQ(post(client, {{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, session).status, 202);
-    return session;
-  }
-  // The single JSON-RPC message of an SSE body, or of a JSON body.
-  static json last_message(const HttpResponse& res) {
-    if (res.header("content-type") != "text/event-stream") return json::parse(res.body);
-    size_t data = res.body.rfind("data: ");
-    return json::parse(res.body.substr(data + 6, res.body.find('\n', data) - data - 6));
-  }
-};
 
 TEST_F(McpTest, InitializeNegotiatesTheClientVersionAndCreatesASession) {
   start();
