@@ -383,7 +383,18 @@ function Transport:request(message, ctx, sink)
   return answer
 end
 
+-- What arrived while no exchange was open goes to the session's default sink first, in this coroutine.
+function Transport:hand_over_orphans(pipe)
+  local orphans = pipe:take_orphans()
+  for i = 1, #orphans do
+    if self.default_sink then
+      self.default_sink(orphans[i])
+    end
+  end
+end
+
 function Transport:exchange(pipe, message, ctx, sink)
+  self:hand_over_orphans(pipe)
   local answer = {}
   local ex = pipe:open("request", message.id, progress_token(message))
   self.wire_ids[message.id] = ex.id
@@ -465,6 +476,7 @@ function Transport:listen(message, ctx, sink, handle)
   if pipe == nil then
     return { err = err, duration_ms = now() - started }
   end
+  self:hand_over_orphans(pipe)
   local ex = pipe:open(message and "listen" or "catch_all", message and message.id)
   handle.stop = function() ex.event:notify() end
   if message then

@@ -13,8 +13,9 @@
 -- exchange of its id; a notification with _meta subscriptionId to that listen exchange; notifications/progress to
 -- the exchange of its progressToken. Messages that say nothing of where they belong (legacy server requests,
 -- notifications/message, list changes) go, by kind, to the oldest request in flight or to a legacy listener;
--- with none open they wait in a short orphan list that the next exchange takes first. A late response (of a
--- request that timed out or whose coroutine was interrupted) is dropped.
+-- with none open they wait in a short orphan list, which the transport hands to the session (its default sink)
+-- before its next exchange. A late response (of a request that timed out or whose coroutine was interrupted) is
+-- dropped.
 --
 -- Bounds. A mailbox holds at most kMailboxMessages: past that the pipe stops reading (the engine then stops
 -- reading stdout and the server blocks) until that exchange took some. Exchanges are held weakly, so one whose
@@ -43,7 +44,7 @@ M.Pipe = Pipe
 -- Exchanges ---------------------------------------------------------------------------------------------------------
 
 -- A new exchange of `kind` ("request", "listen", "catch_all") for the message id `original_id`; registered under
--- a fresh wire id. Orphans waiting for an owner are moved into it.
+-- a fresh wire id.
 function Pipe:open(kind, original_id, progress_token)
   self.next_id = self.next_id + 1
   local ex = { kind = kind, id = self.next_id, original_id = original_id, first = 1, last = 0, event = ll.event(),
@@ -55,12 +56,14 @@ function Pipe:open(kind, original_id, progress_token)
   if kind == "catch_all" then
     self.listeners[ex] = true
   end
+  return ex
+end
+
+-- The messages that arrived while no exchange could take them (oldest first), handed over once.
+function Pipe:take_orphans()
   local orphans = self.orphans
   self.orphans = {}
-  for i = 1, #orphans do
-    self:deliver(ex, orphans[i])
-  end
-  return ex
+  return orphans
 end
 
 -- Unregisters the exchange. What it did not take (it got its response, or gave up) and belongs to no response
