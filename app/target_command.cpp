@@ -12,6 +12,7 @@
 
 #include "app/exit_codes.hpp"
 #include "engine/target/option_parsing.hpp"
+#include "engine/target/stdio_server.hpp"
 #include "engine/target/target_server.hpp"
 
 namespace luaload::app {
@@ -34,6 +35,7 @@ struct TargetFlags {
   std::string mcp_cache_ttl;
   std::string mcp_retry;
   std::string mcp_listen_timeout;
+  bool stdio = false;
 };
 
 bool build_mcp_options(const TargetFlags& flags, target::TargetOptions* options, std::string* error) {
@@ -96,6 +98,11 @@ int run_target(const TargetFlags& flags) {
     std::fprintf(stderr, "luaload target: %s\n", error.c_str());
     return kExitInvalidConfig;
   }
+  if (flags.stdio) {
+    const int code = target::run_stdio_server(options, &error);
+    if (code != 0) std::fprintf(stderr, "luaload target --stdio: %s\n", error.c_str());
+    return code == 0 ? kExitOk : kExitInvalidConfig;
+  }
   auto server = target::TargetServer::create(options, &error);
   if (!server) {
     std::fprintf(stderr, "luaload target: %s\n", error.c_str());
@@ -133,6 +140,8 @@ CLI::App* add_target_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--mcp-retry", flags->mcp_retry, "SSE retry: of resumable 2025-11-25 streams (default 1s)");
   cmd->add_option("--mcp-listen-timeout", flags->mcp_listen_timeout,
                   "End subscriptions/listen streams gracefully after this long (default 0: never)");
+  cmd->add_flag("--stdio", flags->stdio,
+                "Serve the MCP methods on stdin/stdout (one client, both eras) instead of listening: for mcp.spawn");
   cmd->callback([flags, &exit_code] { exit_code = run_target(*flags); });
   return cmd;
 }
