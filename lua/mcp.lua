@@ -20,6 +20,10 @@ local json = require("luaload.mcp.json")
 require("luaload.mcp.lifecycle")
 require("luaload.mcp.methods")
 require("luaload.mcp.listen")
+-- Loaded with the module, not on first use: their metrics (mcp_auth_flows, oauth_*, mcp_process_*) must exist
+-- when the options pass checks the script's thresholds, which runs no iteration.
+local stdio = require("luaload.mcp.stdio")
+require("luaload.mcp.auth")
 
 local type, ipairs, tostring, error, pcall = type, ipairs, tostring, error, pcall
 local format, find, concat = string.format, string.find, table.concat
@@ -85,10 +89,6 @@ end
 -- mcp.spawn(spec, opts): an open session over the stdio transport (luaload.mcp.stdio.new(spec, opts) builds it
 -- and checks `spec`), or nil, err.
 function M.spawn(spec, opts)
-  local ok, stdio = pcall(require, "luaload.mcp.stdio")
-  if not ok then
-    error("mcp.spawn: this luaload has no stdio transport (luaload.mcp.stdio)", 2)
-  end
   opts = M.check_opts("mcp.spawn", opts)
   local s = session.new(spec, opts, stdio.new(spec, opts))
   local _, err = s:initialize()

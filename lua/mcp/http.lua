@@ -103,11 +103,7 @@ local function auth_object(opts, url)
   if type(config.prepare) == "function" then
     return config
   end
-  local ok, auth = pcall(require, "luaload.mcp.auth")
-  if not ok then
-    error("mcp: opts.auth needs the luaload.mcp.auth module, which this luaload does not have", 4)
-  end
-  return auth.new(config, { url = url, http = opts.http or http })
+  return require("luaload.mcp.auth").new(config, { url = url, http = opts.http or http })
 end
 
 function M.new(url, opts)
