@@ -12,6 +12,7 @@
 
 #include "app/exit_codes.hpp"
 #include "engine/target/option_parsing.hpp"
+#include "engine/target/stdio_server.hpp"
 #include "engine/target/target_server.hpp"
 
 namespace luaload::app {
@@ -25,6 +26,7 @@ struct TargetFlags {
   std::string tls_cert;
   std::string tls_key;
   std::string token_ttl;
+  std::string token_format = "opaque";
   std::string error_rate;
   std::vector<std::string> route_latency;
   std::string mcp_sse = "auto";
@@ -33,6 +35,7 @@ struct TargetFlags {
   std::string mcp_cache_ttl;
   std::string mcp_retry;
   std::string mcp_listen_timeout;
+  bool stdio = false;
 };
 
 bool build_mcp_options(const TargetFlags& flags, target::TargetOptions* options, std::string* error) {
@@ -60,6 +63,7 @@ bool build_options(const TargetFlags& flags, target::TargetOptions* options, std
   options->tls_cert_file = flags.tls_cert;
   options->tls_key_file = flags.tls_key;
   if (!flags.token_ttl.empty() && !target::parse_token_ttl(flags.token_ttl, options, error)) return false;
+  if (!target::parse_token_format(flags.token_format, options, error)) return false;
   if (!flags.error_rate.empty() && !target::parse_error_rate(flags.error_rate, options, error)) return false;
   for (const std::string& spec : flags.route_latency) {
     if (!target::parse_route_latency(spec, options, error)) return false;
@@ -94,6 +98,11 @@ int run_target(const TargetFlags& flags) {
     std::fprintf(stderr, "luaload target: %s\n", error.c_str());
     return kExitInvalidConfig;
   }
+  if (flags.stdio) {
+    const int code = target::run_stdio_server(options, &error);
+    if (code != 0) std::fprintf(stderr, "luaload target --stdio: %s\n", error.c_str());
+    return code == 0 ? kExitOk : kExitInvalidConfig;
+  }
   auto server = target::TargetServer::create(options, &error);
   if (!server) {
     std::fprintf(stderr, "luaload target: %s\n", error.c_str());
@@ -117,6 +126,8 @@ CLI::App* add_target_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS (needs --tls-key)");
   cmd->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
   cmd->add_option("--token-ttl", flags->token_ttl, "OAuth access token lifetime, e.g. 30s (default 1h)");
+  cmd->add_option("--token-format", flags->token_format,
+                  "OAuth access tokens: opaque (default) or jwt (RFC 9068, ES256, verifiable at /oauth/jwks)");
   cmd->add_option("--error-rate", flags->error_rate, "Probability of a 500/503 on every /content route (0..1)");
   cmd->add_option("--route-latency", flags->route_latency,
                   "ROUTE=SPEC for /content/ROUTE, e.g. fast=fixed:2ms, mixed=lognormal:median=20ms,p99=200ms "
@@ -129,6 +140,8 @@ CLI::App* add_target_command(CLI::App& root, int& exit_code) {
   cmd->add_option("--mcp-retry", flags->mcp_retry, "SSE retry: of resumable 2025-11-25 streams (default 1s)");
   cmd->add_option("--mcp-listen-timeout", flags->mcp_listen_timeout,
                   "End subscriptions/listen streams gracefully after this long (default 0: never)");
+  cmd->add_flag("--stdio", flags->stdio,
+                "Serve the MCP methods on stdin/stdout (one client, both eras) instead of listening: for mcp.spawn");
   cmd->callback([flags, &exit_code] { exit_code = run_target(*flags); });
   return cmd;
 }

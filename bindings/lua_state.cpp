@@ -121,6 +121,8 @@ void open_modules(lua_State* L, WorkerRuntime::Impl* impl) {
 
   open_sse(L);
   lua_setfield(L, kLoaded, "luaload.sse");
+  open_process(L, impl);
+  lua_setfield(L, kLoaded, "luaload.process");
 
   preload_embedded(L, "mcp", "luaload.mcp");
   open_helper_modules(L, kLoaded);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "bindings/process.hpp"
 #include "engine/core/assert.hpp"
 #include "engine/net/dns_cache.hpp"
 #include "engine/tls/client_context.hpp"
@@ -310,6 +311,18 @@ void WorkerRuntime::Impl::close_vu_handles(VuState& vu) {
       maybe_free(key);
     });
   }
+  const uint64_t key = vu.key;
+  if (processes_ != nullptr && processes_->close_owner(key, [this, key] {
+        find(key)->open_handles--;
+        maybe_free(key);
+      })) {
+    vu.open_handles++;
+  }
+}
+
+ProcessRegistry& WorkerRuntime::Impl::processes() {
+  if (processes_ == nullptr) processes_ = std::make_unique<ProcessRegistry>(*this);
+  return *processes_;
 }
 
 void WorkerRuntime::Impl::maybe_free(uint64_t key) {
@@ -340,13 +353,20 @@ void WorkerRuntime::Impl::close(std::function<void()> on_closed) {
       defer([] {});
     });
   }
+  if (processes_ != nullptr) {
+    processes_open_ = true;
+    processes_->close_all([this] {
+      processes_open_ = false;
+      defer([] {});
+    });
+  }
   // Makes sure the idle callback runs at least once, so that check_closed() sees the end even with no VU.
   defer([] {});
 }
 
 void WorkerRuntime::Impl::check_closed() {
-  if (!closing_ || !vus_.empty() || dns_open_ || end_timer_closing_ || !deferred_.empty() || !idle_open_ ||
-      idle_closing_) {
+  if (!closing_ || !vus_.empty() || dns_open_ || processes_open_ || end_timer_closing_ || !deferred_.empty() ||
+      !idle_open_ || idle_closing_) {
     return;
   }
   idle_closing_ = true;

@@ -47,6 +47,7 @@ struct GroupFrame {
 enum class PendingKind { None, Sleep, Http, Abort, StreamWait, TaskWait, EventWait, EventWake };
 
 struct StreamState;  // an http.stream in flight (stream.cpp)
+class ProcessRegistry;  // stdio server processes (process.hpp)
 struct EventState;   // an ll.event's waiters (event.cpp)
 
 // All per-VU state. Owned by WorkerRuntime::Impl; freed on a later loop turn once its handles are closed.
@@ -149,6 +150,8 @@ class WorkerRuntime::Impl {
     engine::metrics::MetricId time_to_first_event, events, duration, bytes;
   };
   const StreamMetrics& stream_metrics();
+  // The worker's child processes (process_registry.cpp), created on first use; closed by retire() and close().
+  ProcessRegistry& processes();
 
   // End hooks (vu_end.cpp). run_vu_end_hooks: once, when no iteration runs any more; every VU with hooks runs
   // them, concurrently, for at most `timeout_ns`. Returns whether any VU has hooks; `done` runs exactly once on a
@@ -257,6 +260,8 @@ class WorkerRuntime::Impl {
   std::string script_path_;
   std::shared_ptr<int> alive_ = std::make_shared<int>(0);
   std::optional<StreamMetrics> stream_metrics_;
+  std::unique_ptr<ProcessRegistry> processes_;
+  bool processes_open_ = false;  // close(): waiting for the processes to be reaped
 
   std::unordered_map<uint64_t, std::unique_ptr<VuState>> vus_;
   uint64_t next_key_ = 1;
@@ -334,6 +339,8 @@ inline WorkerRuntime::Impl& impl_of(lua_State* L) {
 
 // The `luaload.sse` module table, pushed on the stack (sse.cpp); SSE events as Lua tables.
 void open_sse(lua_State* L);
+// The `luaload.process` module table, pushed on the stack (process.cpp): child processes for the stdio transport.
+void open_process(lua_State* L, WorkerRuntime::Impl* impl);
 void push_sse_event(lua_State* L, const engine::http::SseEvent& event);
 void push_sse_events(lua_State* L, const std::vector<engine::http::SseEvent>& events);
 

@@ -1,32 +1,39 @@
 -- SPDX-License-Identifier: MIT
--- The `luaload.oauth` module: a per-VU OAuth 2.0 (RFC 6749) token manager with PKCE (RFC 7636). docs/oauth.md.
+-- The `luaload.oauth` module: an OAuth 2.0 (RFC 6749) token manager with PKCE (RFC 7636). docs/oauth.md.
 --
--- A client caches one access token, refreshes it before it expires (with the refresh token when it has one, else
--- by logging in again with its grant), refreshes once and retries when a resource answers 401, and raises token
--- endpoint errors (RFC 6749 §5.2) as "oauth: token request failed: <error> (<error_description>)". Create one per
--- VU (in the script's init code: every VU runs it with its own globals); tokens are fetched lazily, on first use.
+-- A client caches an access token and renews it before it really expires (the JWT `exp` when the token is a JWT,
+-- else expires_in; a margin with a floor in seconds; per-token jitter), with the refresh token when it has one,
+-- else by logging in again. A renewal that fails while the token is still valid is retried with backoff and the
+-- token kept. A 401 from a resource renews once and retries (counted in oauth_expired_token_retries).
+-- Token-endpoint and network failures are returned as nil, err; misuse raises. One store per client (per VU) by
+-- default, or one single-flight store per worker with `shared = true`.
 local http = require("luaload.http")
 local encoding = require("luaload.encoding")
 local crypto = require("luaload.crypto")
 local ll = require("luaload")
+local expiry = require("luaload.oauth.expiry")
+local request_mod = require("luaload.oauth.token_request")
+local authorize = require("luaload.oauth.authorize")
+local store_mod = require("luaload.oauth.store")
+local dpop_mod = require("luaload.oauth.dpop")
 
-local type, pairs, tostring, tonumber, error, pcall, setmetatable = type, pairs, tostring, tonumber, error, pcall,
-  setmetatable
-local huge = math.huge
-local format, sub, match, find, gsub, lower = string.format, string.sub, string.match, string.find, string.gsub,
-  string.lower
-local min = math.min
+local type, pairs, ipairs, tostring, tonumber, error = type, pairs, ipairs, tostring, tonumber, error
+local setmetatable, rawget, rawset = setmetatable, rawget, rawset
+local find, lower, concat = string.find, string.lower, table.concat
+local random = math.random
 
 local M = {}
-
-local GRANTS = {
-  client_credentials = true, password = true, authorization_code = true, refresh_token = true,
-}
 
 -- Counters shared by every client of this worker (defined on first require, so they exist only in scripts that
 -- use the module).
 local refreshes = ll.metrics.Counter("oauth_token_refreshes")
 local logins = ll.metrics.Counter("oauth_logins")
+local expired_retries = ll.metrics.Counter("oauth_expired_token_retries")
+
+M.parse_error = request_mod.parse_error
+M.format_error = request_mod.format_error
+M.jwt = require("luaload.oauth.jwt")
+M.dpop = dpop_mod.new
 
 ---------------------------------------------------------------------------------------------------------------
 -- PKCE (RFC 7636)
@@ -49,69 +56,90 @@ function M.pkce(verifier)
 end
 
 ---------------------------------------------------------------------------------------------------------------
--- Token endpoint responses
+-- Renewal rules (luaload.oauth.expiry), exported for scripts and tests.
 
--- The RFC 6749 §5.2 error of a failed token response: {error, error_description, status}, or nil if `res` is a
--- success. A body that is not an OAuth error still yields a table (error "http_<status>", or the network error).
-function M.parse_error(res)
-  if res.error ~= nil and res.error ~= "" and (res.status or 0) == 0 then
-    return { error = "network_error", error_description = tostring(res.error), status = 0 }
-  end
-  local status = res.status or 0
-  local ok, body = pcall(ll.json.decode, res.body or "")
-  if status >= 200 and status < 300 and ok and type(body) == "table" and body.access_token then
-    -- §7.1: a client MUST NOT use a token whose type it does not understand; this one only sends Bearer tokens
-    -- (RFC 6750). The type is case-insensitive (§5.1); a missing one is tolerated, as most clients do.
-    local token_type = body.token_type
-    if token_type == nil or (type(token_type) == "string" and lower(token_type) == "bearer") then
-      return nil
-    end
-    return { error = "invalid_response", error_description = "unsupported token_type " .. tostring(token_type)
-      .. " (only Bearer tokens can be used)", status = status }
-  end
-  if ok and type(body) == "table" and type(body.error) == "string" then
-    local description = body.error_description
-    return { error = body.error, error_description = type(description) == "string" and description or nil,
-             status = status }
-  end
-  if status >= 200 and status < 300 then
-    return { error = "invalid_response", error_description = "no access_token in the token response",
-             status = status }
-  end
-  local text = gsub(sub(tostring(res.body or ""), 1, 100), "%s+", " ")
-  return { error = "http_" .. status, error_description = text ~= "" and text or nil, status = status }
-end
-
--- "oauth: token request failed: invalid_grant (refresh token expired)"
-function M.format_error(err, grant)
-  local text = "oauth: token request failed: " .. err.error
-  if err.error_description then
-    text = text .. " (" .. err.error_description .. ")"
-  end
-  return text .. format(" [grant %s, HTTP %d]", grant or "?", err.status or 0)
-end
-
----------------------------------------------------------------------------------------------------------------
--- Expiry: pure functions of the clock, so they can be tested with an injected one.
-
--- When a token obtained at `obtained_ms`, valid `lifetime_s` seconds, should be renewed: `skew` before its end,
--- where skew is a fraction of the lifetime (0.1 = 10 %) unless `skew_s` (seconds) is given. A token with no
--- lifetime never expires by the clock (only a 401 renews it).
+-- When a token obtained at `obtained_ms`, valid `lifetime_s` seconds, is renewed (no jitter): skew is a fraction of
+-- the lifetime (default 0.1) with a 2 s floor capped at half the lifetime, unless skew_s (seconds) fixes it.
 function M.refresh_at(obtained_ms, lifetime_s, skew, skew_s)
   if lifetime_s == nil then
-    return huge
+    return math.huge
   end
-  local lifetime_ms = lifetime_s * 1000
-  local skew_ms = skew_s and skew_s * 1000 or lifetime_ms * (skew or 0.1)
-  return obtained_ms + lifetime_ms - min(skew_ms, lifetime_ms)
+  return expiry.renew_at(obtained_ms, obtained_ms + lifetime_s * 1000, { skew = skew, skew_s = skew_s, jitter = 0 })
 end
 
+M.expiry = expiry
+
 ---------------------------------------------------------------------------------------------------------------
--- The client
+-- Configuration
 
 local Client = {}
-Client.__index = Client
 
+-- Fields of the store that scripts read (and tests set) on the client itself.
+local STORE_FIELDS = { access_token = true, refresh_token = true, expires_at = true, renew_at = true, scope = true,
+  token_type = true, obtained_at = true }
+
+Client.__index = function(client, key)
+  local method = Client[key]
+  if method ~= nil then
+    return method
+  end
+  if STORE_FIELDS[key] then
+    return rawget(client, "store")[key]
+  end
+  return nil
+end
+
+Client.__newindex = function(client, key, value)
+  if STORE_FIELDS[key] then
+    rawget(client, "store")[key] = value
+  else
+    rawset(client, key, value)
+  end
+end
+
+local function default_client_auth(config)
+  if config.private_key ~= nil then
+    return "private_key_jwt"
+  end
+  return config.client_secret ~= nil and "client_secret_basic" or "none"
+end
+
+local function check_grant(config, grant)
+  if grant == "password" and (type(config.username) ~= "string" or type(config.password) ~= "string") then
+    error("oauth.new: the password grant needs username and password", 4)
+  end
+  if grant == "authorization_code" and type(config.authorize) ~= "function"
+      and type(config.authorize_url) ~= "string" then
+    error("oauth.new: the authorization_code grant needs authorize_url or an authorize(pkce, client) function", 4)
+  end
+  if config.authorize_url ~= nil and type(config.redirect_uri) ~= "string" then
+    error("oauth.new: authorize_url needs redirect_uri (the URI the authorization server redirects to)", 4)
+  end
+  if grant == "jwt_bearer" and config.assertion == nil then
+    error("oauth.new: the jwt_bearer grant needs assertion (a JWT string or a function returning one)", 4)
+  end
+  if grant == "token_exchange" and config.subject_token == nil then
+    error("oauth.new: the token_exchange grant needs subject_token (a string or a function returning one)", 4)
+  end
+end
+
+local function check_numbers(config)
+  local skew = config.skew
+  if skew ~= nil and (type(skew) ~= "number" or skew < 0 or skew >= 1) then
+    error("oauth.new: skew is a fraction of the token lifetime, 0 <= skew < 1 (default 0.1)", 4)
+  end
+  local jitter = config.jitter
+  if jitter ~= nil and (type(jitter) ~= "number" or jitter < 0 or jitter > 0.5) then
+    error("oauth.new: jitter is a fraction of the token lifetime, 0 <= jitter <= 0.5 (default 0.1)", 4)
+  end
+  for _, name in ipairs({ "skew_s", "min_skew_s", "max_lifetime" }) do
+    if config[name] ~= nil and (type(config[name]) ~= "number" or config[name] < 0) then
+      error("oauth.new: " .. name .. " must be a number of seconds >= 0", 4)
+    end
+  end
+end
+
+-- Returns the normalised grant (short name) and client authentication method; raises on misuse.
 local function check_config(config)
   if type(config) ~= "table" then
     error("oauth.new: expects a table of options", 3)
@@ -120,198 +148,265 @@ local function check_config(config)
     error("oauth.new: token_url must be a string", 3)
   end
   local grant = config.grant or "client_credentials"
-  if not GRANTS[grant] or grant == "refresh_token" then
-    error("oauth.new: grant must be client_credentials, password or authorization_code (got " .. tostring(grant)
-      .. ")", 3)
+  grant = grant == request_mod.JWT_BEARER and "jwt_bearer" or grant == request_mod.TOKEN_EXCHANGE
+    and "token_exchange" or grant
+  if not request_mod.GRANT_TYPES[grant] or grant == "refresh_token" then
+    error("oauth.new: grant must be client_credentials, password, authorization_code, jwt_bearer or "
+      .. "token_exchange (got " .. tostring(config.grant) .. ")", 3)
   end
-  if grant == "password" and (type(config.username) ~= "string" or type(config.password) ~= "string") then
-    error("oauth.new: the password grant needs username and password", 3)
+  check_grant(config, grant)
+  local auth = request_mod.CLIENT_AUTH[config.client_auth or default_client_auth(config)]
+  if auth == nil then
+    error("oauth.new: client_auth must be client_secret_basic (\"basic\"), client_secret_post (\"body\"), none, "
+      .. "private_key_jwt or client_secret_jwt", 3)
   end
-  if grant == "authorization_code" and type(config.authorize) ~= "function"
-      and type(config.authorize_url) ~= "string" then
-    error("oauth.new: the authorization_code grant needs authorize_url or an authorize(pkce, client) function", 3)
+  if auth == "private_key_jwt" and config.private_key == nil then
+    error("oauth.new: client_auth private_key_jwt needs private_key (a PEM string or a luaload.crypto key)", 3)
   end
-  if config.authorize_url ~= nil and type(config.redirect_uri) ~= "string" then
-    error("oauth.new: authorize_url needs redirect_uri (the URI the authorization server redirects to)", 3)
+  check_numbers(config)
+  return grant, auth
+end
+
+local function shared_key(config, grant)
+  if config.shared_key ~= nil then
+    return tostring(config.shared_key)
   end
-  local auth = config.client_auth or "basic"
-  if auth ~= "basic" and auth ~= "body" then
-    error("oauth.new: client_auth must be \"basic\" or \"body\"", 3)
+  local parts = { config.token_url, grant, config.client_id or "", config.scope or "", config.username or "",
+    type(config.resource) == "table" and concat(config.resource, " ") or config.resource or "", config.audience or "" }
+  return concat(parts, "\n")
+end
+
+local function copy_tags(tags, extra)
+  local out = {}
+  for key, value in pairs(tags or {}) do
+    out[key] = value
   end
-  local skew = config.skew
-  if skew ~= nil and (type(skew) ~= "number" or skew < 0 or skew >= 1) then
-    error("oauth.new: skew is a fraction of the token lifetime, 0 <= skew < 1 (default 0.1)", 3)
+  for key, value in pairs(extra or {}) do
+    out[key] = value
   end
+  return out
 end
 
 -- oauth.new(config) -> client. See docs/oauth.md for every option.
 function M.new(config)
-  check_config(config)
-  local self = setmetatable({}, Client)
-  self.config = config
-  self.grant = config.grant or "client_credentials"
-  self.http = config.http or http
-  self.now = config.now or ll.now
-  self.access_token = nil
-  self.refresh_token = nil
-  self.expires_at = nil   -- ms on self.now()'s clock when the server says the token ends (nil: unknown)
-  self.renew_at = nil     -- ms when token() renews it
+  local grant, auth = check_config(config)
+  local settings = setmetatable({ client_auth_method = auth }, { __index = config })
+  local self = setmetatable({
+    config = settings, grant = grant, http = config.http or http, now = config.now or ll.now,
+    wall = config.wall or os.time, random = config.random or random,
+    store = config.shared and store_mod.shared(shared_key(config, grant)) or store_mod.new(),
+    wait_s = type(config.timeout) == "number" and config.timeout > 0 and config.timeout or 60,
+  }, Client)
+  if config.dpop == true then
+    self.dpop = dpop_mod.new({ wall = self.wall })
+  elseif type(config.dpop) == "table" then
+    self.dpop = config.dpop
+  end
   return self
 end
 
--- Form fields and headers of a token request: client authentication (§2.3.1) and scope added.
-function Client:_token_params(grant, fields)
-  local config = self.config
-  local headers = { Accept = "application/json" }
-  if (config.client_auth or "basic") == "basic" then
-    local pair = encoding.url_encode(config.client_id or "") .. ":" .. encoding.url_encode(config.client_secret or "")
-    headers.Authorization = "Basic " .. encoding.base64_encode(pair)
-  else
-    fields.client_id = config.client_id
-    fields.client_secret = config.client_secret
-  end
-  if config.scope ~= nil and fields.scope == nil and grant ~= "refresh_token" then
-    fields.scope = config.scope
-  end
-  local tags = { name = "oauth_token", oauth_grant = grant }
-  for key, value in pairs(config.tags or {}) do
-    tags[key] = value
-  end
-  return { form = fields, headers = headers, tags = tags, timeout = config.timeout }
-end
+---------------------------------------------------------------------------------------------------------------
+-- Token requests
 
--- Stores a successful token response obtained by a request started at `started_ms` that asked for
--- `requested_scope` (nil: none asked).
+-- Stores a successful token response of a request sent at `started_ms` that asked for `requested_scope`.
 function Client:_store(body, started_ms, requested_scope)
-  self.access_token = body.access_token
+  local s, config = self.store, self.config
+  s.access_token = body.access_token
+  s.token_type = lower(type(body.token_type) == "string" and body.token_type or "bearer")
   if type(body.refresh_token) == "string" and body.refresh_token ~= "" then
-    self.refresh_token = body.refresh_token  -- rotation: the new one replaces the old (RFC 6749 §6)
+    s.refresh_token = body.refresh_token  -- rotation: the new one replaces the old (RFC 6749 §6)
   end
-  local lifetime = tonumber(body.expires_in)
-  local cap = self.config.max_lifetime
-  if cap ~= nil then
-    lifetime = lifetime and min(lifetime, cap) or cap
-  end
-  self.expires_at = lifetime and started_ms + lifetime * 1000 or nil
-  self.renew_at = M.refresh_at(started_ms, lifetime, self.config.skew, self.config.skew_s)
+  s.issued_token_type = body.issued_token_type
+  s.obtained_at = started_ms
+  s.expires_at = expiry.expires_at(started_ms, tonumber(body.expires_in), expiry.jwt_exp(body.access_token),
+    self.now(), self.wall(), config.max_lifetime)
+  s.renew_at = expiry.renew_at(started_ms, s.expires_at, config, self.random)
   -- §5.1: an answer without scope grants the requested one; §6: a refresh that asks for none keeps the granted one.
-  self.scope = body.scope or requested_scope or self.scope
+  s.scope = body.scope or requested_scope or s.scope
+  s.failures, s.retry_at = 0, nil
+  s.generation = s.generation + 1
 end
 
--- POSTs a token request; returns true, or false and the error table (nothing is raised here).
-function Client:_token_request(grant, fields)
-  fields.grant_type = grant
-  local started = self.now()
-  local params = self:_token_params(grant, fields)
-  local res = self.http.post(self.config.token_url, nil, params)
-  local err = M.parse_error(res)
-  if err then
-    return false, err
+local function value_of(v, client)
+  if type(v) == "function" then
+    return v(client)
   end
-  self:_store(ll.json.decode(res.body), started, params.form.scope)
-  return true
+  return v
 end
 
-
--- Drives an authorization endpoint that redirects straight back (the built-in target's GET /oauth/authorize):
--- returns the code from the Location header, after checking the state parameter.
-function Client:_authorize_redirect(pkce)
+function Client:_authorization_code_fields()
   local config = self.config
-  local state = encoding.base64url_encode(crypto.random_bytes(12))
-  local query = encoding.form_encode({
-    response_type = "code", client_id = config.client_id, redirect_uri = config.redirect_uri,
-    code_challenge = pkce.challenge, code_challenge_method = pkce.method, scope = config.scope, state = state,
-  })
-  local sep = find(config.authorize_url, "?", 1, true) and "&" or "?"
-  local res = self.http.get(config.authorize_url .. sep .. query,
-    { redirects = 0, tags = { name = "oauth_authorize" }, timeout = config.timeout })
-  local location = res.headers and res.headers["Location"]
-  if res.status ~= 302 and res.status ~= 303 or type(location) ~= "string" then
-    local err = M.parse_error(res)
-    error(format("oauth: authorization request failed: %s%s [HTTP %d]", err.error,
-      err.error_description and " (" .. err.error_description .. ")" or "", res.status or 0), 0)
+  local pkce = M.pkce()
+  local code, redirect_uri
+  if config.authorize then
+    code, redirect_uri = config.authorize(pkce, self)
+  else
+    code, redirect_uri = authorize.run({ http = self.http, endpoint = config.authorize_url,
+      client_id = config.client_id, redirect_uri = config.redirect_uri, pkce = pkce, scope = config.scope,
+      resource = config.resource, issuer = config.issuer, iss_supported = config.iss_parameter_supported,
+      timeout = config.timeout, tags = copy_tags(config.tags, { name = "oauth_authorize" }) })
   end
-  local params = encoding.form_decode(match(location, "%?(.*)$") or "")
-  if params.error then
-    error(format("oauth: authorization request failed: %s%s", params.error,
-      params.error_description and " (" .. params.error_description .. ")" or ""), 0)
+  if type(code) ~= "string" then
+    if code == nil and redirect_uri ~= nil then
+      return nil, redirect_uri  -- the error of the authorization step
+    end
+    error("oauth: authorize() must return the authorization code (a string)", 0)
   end
-  if params.state ~= state then
-    error("oauth: authorization request failed: the redirect's state does not match the request", 0)
-  end
-  if type(params.code) ~= "string" then
-    error("oauth: authorization request failed: no code in the redirect " .. location, 0)
-  end
-  return params.code
+  return { code = code, code_verifier = pkce.verifier, redirect_uri = redirect_uri or config.redirect_uri }
 end
 
--- The grant-specific fields of a login.
+-- The grant-specific fields of a login, or nil, err.
 function Client:_login_fields()
-  local config = self.config
-  if self.grant == "password" then
+  local config, grant = self.config, self.grant
+  if grant == "password" then
     return { username = config.username, password = config.password }
-  elseif self.grant == "authorization_code" then
-    local pkce = M.pkce()
-    local code, redirect_uri
-    if config.authorize then
-      code, redirect_uri = config.authorize(pkce, self)
-    else
-      code = self:_authorize_redirect(pkce)
+  elseif grant == "authorization_code" then
+    return self:_authorization_code_fields()
+  elseif grant == "jwt_bearer" then
+    local assertion, err = value_of(config.assertion, self)
+    if type(assertion) ~= "string" then
+      return nil, err or request_mod.error({ error = "invalid_assertion", message = "oauth: no assertion for the "
+        .. "jwt_bearer grant" })
     end
-    if type(code) ~= "string" then
-      error("oauth: authorize() must return the authorization code (a string)", 0)
+    return { assertion = assertion }
+  elseif grant == "token_exchange" then
+    local subject, err = value_of(config.subject_token, self)
+    if type(subject) ~= "string" then
+      return nil, err
     end
-    return { code = code, code_verifier = pkce.verifier, redirect_uri = redirect_uri or config.redirect_uri }
+    return { subject_token = subject, subject_token_type = config.subject_token_type
+      or "urn:ietf:params:oauth:token-type:access_token", requested_token_type = config.requested_token_type,
+      audience = config.audience, actor_token = value_of(config.actor_token, self),
+      actor_token_type = config.actor_token_type }
   end
   return {}
 end
 
--- Authenticates with the configured grant (always a new token request). Raises on an OAuth error.
+function Client:_login()
+  local fields, ferr = self:_login_fields()
+  if not fields then
+    return nil, ferr
+  end
+  local body, started = request_mod.post(self, self.grant, fields)
+  if not body then
+    return nil, started
+  end
+  self:_store(body, started, fields.scope or self.config.scope)
+  logins:add(1, copy_tags(self.config.tags, { oauth_grant = self.grant }))
+  return self.store.access_token
+end
+
+-- Renews now: the refresh token when there is one (a rejected one, invalid_grant, is dropped and the client logs
+-- in again), else a login.
+function Client:_renew_now(login_only)
+  local s = self.store
+  if login_only or s.refresh_token == nil then
+    return self:_login()
+  end
+  local body, started = request_mod.post(self, "refresh_token", { refresh_token = s.refresh_token })
+  if body then
+    self:_store(body, started, nil)
+    refreshes:add(1, copy_tags(self.config.tags, { oauth_grant = "refresh_token" }))
+    return s.access_token
+  end
+  if started.error ~= "invalid_grant" then
+    return nil, started
+  end
+  s.refresh_token = nil
+  return self:_login()
+end
+
+-- One renewal through the store's single flight. A caller that finds a fetch in flight waits and takes its
+-- result, success or failure, instead of sending a request of its own.
+function Client:_renew(login_only)
+  local s = self.store
+  if s.fetching then
+    local seq = s.fetch_seq or 0
+    store_mod.wait(s, self.now(), self.wait_s)
+    if (s.fetch_seq or 0) > seq then
+      if s.last_err == nil and s.access_token ~= nil then
+        return s.access_token
+      end
+      return nil, s.last_err
+    end
+  end
+  return store_mod.single_flight(s, self.now(), self.config.event, function()
+    return self:_renew_now(login_only)
+  end)
+end
+
+---------------------------------------------------------------------------------------------------------------
+-- Public methods
+
+-- A new token request with the configured grant, always. Returns the access token, or nil, err.
 function Client:login()
-  local ok, err = self:_token_request(self.grant, self:_login_fields())
-  if not ok then
-    error(M.format_error(err, self.grant), 0)
-  end
-  logins:add(1, { oauth_grant = self.grant })
-  return self.access_token
+  return self:_renew(true)
 end
 
--- Renews the access token now: with the refresh token when there is one (a rejected one, invalid_grant, is
--- dropped and the client logs in again), else by logging in. Raises on any other OAuth error.
+-- Renews now (refresh token, else login). Returns the access token, or nil, err.
 function Client:refresh()
-  if self.refresh_token == nil then
-    return self:login()
-  end
-  local ok, err = self:_token_request("refresh_token", { refresh_token = self.refresh_token })
-  if ok then
-    refreshes:add(1)
-    return self.access_token
-  end
-  if err.error ~= "invalid_grant" then
-    error(M.format_error(err, "refresh_token"), 0)
-  end
-  self.refresh_token = nil
-  return self:login()
+  return self:_renew(false)
 end
 
--- The access token, renewed first if it is missing or due.
+local function valid(s, now)
+  return s.access_token ~= nil and (s.expires_at == nil or now < s.expires_at)
+end
+
+-- A token that is due but still valid: renew unless a renewal is in flight or backing off; a failure keeps the
+-- token and schedules the next attempt.
+function Client:_renew_ahead()
+  local s = self.store
+  local now = self.now()
+  if s.fetching or (s.retry_at and now < s.retry_at) then
+    return s.access_token
+  end
+  local token, err = self:_renew(false)
+  if token then
+    return token
+  end
+  s.failures = s.failures + 1
+  s.retry_at = expiry.retry_at(self.now(), s.failures, self.config)
+  if valid(s, self.now()) then
+    return s.access_token
+  end
+  return nil, err
+end
+
+-- The access token, obtained or renewed first when it is missing or due. Returns the token, or nil, err.
 function Client:token()
-  if self.access_token ~= nil and self.now() < self.renew_at then
-    return self.access_token
+  local s = self.store
+  for _ = 1, 3 do
+    local now = self.now()
+    if s.access_token ~= nil and now < s.renew_at then
+      return s.access_token
+    end
+    if valid(s, now) then
+      return self:_renew_ahead()
+    end
+    if not s.fetching then
+      return self:_renew(false)
+    end
+    store_mod.wait(s, now, self.wait_s)
   end
-  if self.access_token == nil and self.refresh_token == nil then
-    return self:login()
-  end
-  return self:refresh()
+  return nil, request_mod.error({ error = "timeout",
+    message = "oauth: gave up waiting for another VU's token request" })
 end
 
 -- Forgets the access token (the refresh token is kept): the next token() renews it.
 function Client:invalidate()
-  self.access_token = nil
+  self.store.access_token = nil
 end
 
--- A copy of params with the bearer token in its headers.
-local function with_bearer(params, token)
+-- The Authorization (and DPoP) headers for a request with `token`.
+function Client:authorization_headers(method, url, token)
+  local s = self.store
+  if self.dpop and s.token_type == "dpop" then
+    return { Authorization = "DPoP " .. token, DPoP = self.dpop:proof(method, url, token) }
+  end
+  return { Authorization = "Bearer " .. token }
+end
+
+local function with_auth(client, params, token, method, url)
   local copy, headers = {}, {}
   for key, value in pairs(params or {}) do
     copy[key] = value
@@ -319,21 +414,53 @@ local function with_bearer(params, token)
   for key, value in pairs(copy.headers or {}) do
     headers[key] = value
   end
-  headers.Authorization = "Bearer " .. token
+  for key, value in pairs(client:authorization_headers(method, url, token)) do
+    headers[key] = value
+  end
   copy.headers = headers
   return copy
 end
 
--- http.request with the bearer token; on a 401 the token is renewed once and the request retried.
+-- After a 401 on a request made with the token of `generation`: the token is not valid whatever the clock says.
+function Client:_after_401(generation)
+  local s = self.store
+  if s.generation ~= generation and s.access_token ~= nil then
+    return s.access_token  -- another VU sharing the store already renewed it
+  end
+  s.access_token = nil
+  return self:_renew(false)
+end
+
+function Client:_send(method, url, body, params, token)
+  local res = self.http.request(method, url, body, with_auth(self, params, token, method, url))
+  if self.dpop and res.headers and self.dpop:remember_nonce(url, res.headers) and dpop_mod.is_nonce_challenge(res) then
+    res = self.http.request(method, url, body, with_auth(self, params, token, method, url))
+  end
+  return res
+end
+
+-- http.request with the access token; on a 401 the token is renewed once and the request retried. Returns the
+-- last response; nil, err when no token could be obtained (the 401 response and err when the renewal after it
+-- failed).
 function Client:request(method, url, body, params)
   if params ~= nil and type(params) ~= "table" then
     error("client:request: params must be a table", 2)
   end
-  local res = self.http.request(method, url, body, with_bearer(params, self:token()))
-  if res.status == 401 then
-    res = self.http.request(method, url, body, with_bearer(params, self:refresh()))
+  local token, err = self:token()
+  if not token then
+    return nil, err
   end
-  return res
+  local generation = self.store.generation
+  local res = self:_send(method, url, body, params, token)
+  if res.status ~= 401 then
+    return res
+  end
+  expired_retries:add(1, copy_tags(self.config.tags))
+  token, err = self:_after_401(generation)
+  if not token then
+    return res, err
+  end
+  return self:_send(method, url, body, params, token)
 end
 
 function Client:get(url, params) return self:request("GET", url, nil, params) end
@@ -341,5 +468,10 @@ function Client:post(url, body, params) return self:request("POST", url, body, p
 function Client:put(url, body, params) return self:request("PUT", url, body, params) end
 function Client:patch(url, body, params) return self:request("PATCH", url, body, params) end
 function Client:del(url, body, params) return self:request("DELETE", url, body, params) end
+
+-- Counts one 401 answer to a token this client believed valid (callers that send requests themselves: MCP).
+function Client:count_expired_retry(tags)
+  expired_retries:add(1, copy_tags(self.config.tags, tags))
+end
 
 return M

@@ -15,6 +15,10 @@ namespace luaload::engine::target::mcp {
 
 // The transport end of one exchange (one client request). All calls come from the transport's loop thread, from
 // run() or from callbacks the sink itself scheduled.
+//
+// Ownership: the run owns its sink (a shared_ptr), and the callbacks handed to after() and await_answer() own the
+// run. A sink must therefore not keep a callback once it has called it, nor once its transport is gone (drop it):
+// a callback kept in the sink would be a reference cycle, and the exchange would never be freed.
 class Sink {
  public:
   virtual ~Sink() = default;

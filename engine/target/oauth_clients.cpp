@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "engine/target/oauth_clients.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <variant>
 
 #include "engine/core/clock.hpp"
 #include "engine/target/http_util.hpp"
@@ -119,35 +121,39 @@ OAuthClients::OAuthClients() {
   clients_[builtin.id] = std::move(builtin);
 }
 
-std::optional<json> OAuthClients::register_client(const json& metadata, std::string* error, std::string* description) {
-  auto fail = [&](const char* code, std::string why) {
-    *error = code;
-    *description = std::move(why);
-    return std::nullopt;
-  };
-  if (!metadata.is_object()) return fail("invalid_client_metadata", "the body must be a JSON object");
+namespace {
+
+struct Rejection {
+  const char* error;
+  std::string description;
+};
+
+// RFC 7591 §2 metadata -> a client (id and secret not yet assigned), or why it cannot be registered.
+std::variant<OAuthClient, Rejection> client_from_metadata(const json& metadata, std::vector<std::string>* grants) {
+  if (!metadata.is_object()) return Rejection{"invalid_client_metadata", "the body must be a JSON object"};
   OAuthClient client;
   client.redirect_uris = string_list(metadata.value("redirect_uris", json()));
-  std::vector<std::string> grants = string_list(metadata.value("grant_types", json::array({"authorization_code"})));
-  bool needs_redirect = std::find(grants.begin(), grants.end(), "authorization_code") != grants.end();
-  if (needs_redirect && client.redirect_uris.empty()) return fail("invalid_redirect_uri", "redirect_uris is required");
+  *grants = string_list(metadata.value("grant_types", json::array({"authorization_code"})));
+  bool needs_redirect = std::find(grants->begin(), grants->end(), "authorization_code") != grants->end();
+  if (needs_redirect && client.redirect_uris.empty()) return Rejection{"invalid_redirect_uri", "redirect_uris is required"};
   for (const std::string& uri : client.redirect_uris) {
-    if (!split_url(uri)) return fail("invalid_redirect_uri", "not an absolute URI: " + uri);
+    if (!split_url(uri)) return Rejection{"invalid_redirect_uri", "not an absolute URI: " + uri};
   }
   client.auth_method = metadata.value("token_endpoint_auth_method", "client_secret_basic");
   if (!valid_auth_method(client.auth_method)) {
-    return fail("invalid_client_metadata", "unsupported token_endpoint_auth_method " + client.auth_method);
+    return Rejection{"invalid_client_metadata", "unsupported token_endpoint_auth_method " + client.auth_method};
   }
   client.jwks = metadata.value("jwks", json());
   client.jwks_uri = metadata.value("jwks_uri", "");
   if (client.auth_method == "private_key_jwt" && client.jwks.is_null() && client.jwks_uri.empty()) {
-    return fail("invalid_client_metadata", "private_key_jwt needs jwks or jwks_uri");
+    return Rejection{"invalid_client_metadata", "private_key_jwt needs jwks or jwks_uri"};
   }
   client.scope = metadata.value("scope", "");
-  client.id = random_token(16);
-  if (client.auth_method == "client_secret_basic" || client.auth_method == "client_secret_post") {
-    client.secret = random_token(24);
-  }
+  return client;
+}
+
+// RFC 7591 §3.2.1: the metadata as registered, plus the credentials.
+json registration_response(const json& metadata, const OAuthClient& client, const std::vector<std::string>& grants) {
   json response = metadata;
   response["client_id"] = client.id;
   response["client_id_issued_at"] = unix_s();
@@ -157,6 +163,25 @@ std::optional<json> OAuthClients::register_client(const json& metadata, std::str
     response["client_secret"] = client.secret;
     response["client_secret_expires_at"] = 0;
   }
+  return response;
+}
+
+}  // namespace
+
+std::optional<json> OAuthClients::register_client(const json& metadata, std::string* error, std::string* description) {
+  std::vector<std::string> grants;
+  auto built = client_from_metadata(metadata, &grants);
+  if (auto* rejection = std::get_if<Rejection>(&built)) {
+    *error = rejection->error;
+    *description = std::move(rejection->description);
+    return std::nullopt;
+  }
+  OAuthClient client = std::move(std::get<OAuthClient>(built));
+  client.id = random_token(16);
+  if (client.auth_method == "client_secret_basic" || client.auth_method == "client_secret_post") {
+    client.secret = random_token(24);
+  }
+  json response = registration_response(metadata, client, grants);
   std::lock_guard lock(mutex_);
   if (clients_.size() >= kMaxClients) {
     auto victim = clients_.begin();

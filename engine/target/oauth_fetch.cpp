@@ -61,6 +61,11 @@ std::shared_ptr<DocumentFetcher::Fetch> DocumentFetcher::start(std::string url) 
   auto fetch = std::make_shared<Fetch>();
   std::lock_guard lock(mutex_);
   join_finished_locked();
+  if (running_.size() >= kMaxInFlight) {
+    fetch->error = "too many fetches in flight";
+    fetch->done.store(true, std::memory_order_release);
+    return fetch;
+  }
   running_.push_back({std::thread([url = std::move(url), fetch] {
                         fetch_on_private_loop(url, fetch.get());
                         fetch->done.store(true, std::memory_order_release);

@@ -21,6 +21,8 @@ class DocumentFetcher {
  public:
   static constexpr double kTimeoutS = 5.0;
   static constexpr size_t kMaxBytes = 64 * 1024;
+  // More fetches than this at once fail right away (error "too many fetches in flight"): each one is a thread.
+  static constexpr size_t kMaxInFlight = 32;
 
   struct Fetch {
     std::atomic<bool> done{false};

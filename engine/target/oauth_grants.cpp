@@ -3,6 +3,8 @@
 
 #include <openssl/evp.h>
 
+#include <chrono>
+
 #include "engine/core/clock.hpp"
 #include "engine/target/http_util.hpp"
 #include "engine/target/oauth_common.hpp"
@@ -85,11 +87,32 @@ std::optional<json> our_jwt(const Request& req, const ServerState& state, const 
   return jws->claims;
 }
 
+// --token-format jwt: an RFC 9068 access token signed with the target's key. exp is in whole seconds, so the token
+// really lives between ttl - 1 and ttl seconds; the store forgets it at exp, as a JWT-validating server without
+// clock skew would.
+IssuedTokens issue_jwt(const Request& req, ServerState& state, const TokenInfo& info, bool refresh) {
+  using namespace std::chrono;
+  int64_t now_ms = duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  int64_t ttl_s = (state.options.token_ttl_ms + 999) / 1000;
+  int64_t iat = now_ms / 1000;
+  json claims = {{"iss", issuer_for(req, state)},
+                 {"sub", info.subject},
+                 {"aud", info.resource.empty() ? info.client_id : info.resource},
+                 {"client_id", info.client_id},
+                 {"scope", info.scope},
+                 {"iat", iat},
+                 {"exp", iat + ttl_s},
+                 {"jti", random_token(12)}};
+  return state.oauth.issue(info, refresh, state.signing_key.sign(claims, "at+jwt"), (iat + ttl_s) * 1000 - now_ms);
+}
+
 void send_access_token(const Request& req, Responder& res, ServerState& state, TokenInfo info, bool refresh,
                        json extra = json::object()) {
   json id_token = id_token_extra(req, state, info);
   for (auto& [key, value] : id_token.items()) extra[key] = value;
-  send_tokens(res, state.oauth.issue(info, refresh), info.scope, extra);
+  IssuedTokens tokens = state.options.jwt_access_tokens ? issue_jwt(req, state, info, refresh)
+                                                        : state.oauth.issue(info, refresh);
+  send_tokens(res, tokens, info.scope, extra);
 }
 
 void exchange_for_id_jag(const Request& req, Responder& res, ServerState& state, const OAuthClient& client,

@@ -30,15 +30,17 @@ void OAuthStore::note_insert_locked(int64_t now) {
   erase_expired(used_jti_, now, [](int64_t expiry) { return expiry; });
 }
 
-IssuedTokens OAuthStore::issue(const TokenInfo& info, bool with_refresh) {
+IssuedTokens OAuthStore::issue(const TokenInfo& info, bool with_refresh, std::string access_token,
+                               int64_t access_ttl_ms) {
   IssuedTokens out;
-  out.access_token = random_token(20);
+  out.access_token = access_token.empty() ? random_token(20) : std::move(access_token);
+  int64_t lifetime_ms = access_ttl_ms >= 0 ? access_ttl_ms : access_ttl_ms_;
   if (with_refresh) out.refresh_token = random_token(20);
   out.expires_in_s = (access_ttl_ms_ + 999) / 1000;
   int64_t now = now_ms();
   std::lock_guard lock(mutex_);
   TokenInfo access = info;
-  access.expires_at_ms = now + access_ttl_ms_;
+  access.expires_at_ms = now + lifetime_ms;
   access_[out.access_token] = std::move(access);
   if (with_refresh) {
     TokenInfo refresh = info;

@@ -42,8 +42,11 @@ class OAuthStore {
 
   OAuthStore(int64_t access_ttl_ms, int64_t refresh_ttl_ms);
 
-  // Issues an access token (and a refresh token when asked) for `info` (its expires_at_ms is ignored).
-  IssuedTokens issue(const TokenInfo& info, bool with_refresh);
+  // Issues an access token (and a refresh token when asked) for `info` (its expires_at_ms is ignored). A given
+  // `access_token` (a signed JWT) is stored instead of a random one, living `access_ttl_ms` (its exp) instead of the
+  // configured lifetime; expires_in stays the configured lifetime, as servers that write exp in whole seconds do.
+  IssuedTokens issue(const TokenInfo& info, bool with_refresh, std::string access_token = {},
+                     int64_t access_ttl_ms = -1);
   // The grant behind a valid access token, nullopt when unknown or expired.
   std::optional<TokenInfo> check_access(const std::string& token);
   // Consumes a refresh token: valid once, for the client it was issued to (rotation: the caller issues a new one).

@@ -108,6 +108,14 @@ bool parse_mcp_duration(std::string_view flag, std::string_view text, int64_t* m
   return true;
 }
 
+bool parse_token_format(std::string_view text, TargetOptions* options, std::string* error) {
+  if (text != "opaque" && text != "jwt") {
+    return fail(error, "--token-format must be opaque or jwt, got \"" + std::string(text) + "\"");
+  }
+  options->jwt_access_tokens = text == "jwt";
+  return true;
+}
+
 bool parse_token_ttl(std::string_view text, TargetOptions* options, std::string* error) {
   auto ns = core::parse_duration(text);
   if (!ns || *ns < 1'000'000) {

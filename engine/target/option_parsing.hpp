@@ -23,6 +23,8 @@ bool parse_mcp_sse(std::string_view text, TargetOptions* options, std::string* e
 bool parse_mcp_era(std::string_view text, TargetOptions* options, std::string* error);
 // A k6 duration ("300ms", "5m"; "0" allowed) for one of the MCP timing flags, named in the error by `flag`.
 bool parse_mcp_duration(std::string_view flag, std::string_view text, int64_t* ms, std::string* error);
+// "opaque" or "jwt": the format of OAuth access tokens.
+bool parse_token_format(std::string_view text, TargetOptions* options, std::string* error);
 // A k6 duration ("30s", "1h") for the access token lifetime.
 bool parse_token_ttl(std::string_view text, TargetOptions* options, std::string* error);
 

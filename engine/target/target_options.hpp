@@ -43,6 +43,7 @@ struct TargetOptions {
 
   int64_t token_ttl_ms = 3'600'000;         // OAuth access token lifetime
   int64_t refresh_ttl_ms = 86'400'000;      // OAuth refresh token lifetime
+  bool jwt_access_tokens = false;           // --token-format jwt: RFC 9068 access tokens (ES256) instead of opaque
   McpSseMode mcp_sse = McpSseMode::Auto;
   int64_t mcp_heartbeat_ms = 15'000;        // comment line on GET /mcp and subscriptions/listen streams
   McpEra mcp_era = McpEra::Both;

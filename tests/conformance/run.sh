@@ -38,8 +38,11 @@ die() {
   exit 2
 }
 
-check_tools() {
+check_node() {
   [[ -x $NODE && -f $SUITE ]] || die "the Node test tools are not installed ($NODE); run \`bash .ci/setup.sh\` first"
+}
+
+check_luaload() {
   [[ -x $LUALOAD ]] || die "no luaload binary at $LUALOAD (build first, or set LUALOAD)"
 }
 
@@ -195,7 +198,8 @@ main() {
     leg=${1:-}
     [[ $# -gt 0 ]] && shift
   fi
-  check_tools
+  check_node
+  [[ $leg == list ]] || check_luaload
   trap stop_target EXIT
   local runs=("$@") rc=0 run
   case $leg in

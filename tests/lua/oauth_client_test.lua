@@ -54,7 +54,8 @@ end
 
 local function password_client(fake, c, extra)
   local config = { token_url = "http://t/oauth/token", client_id = "luaload", client_secret = "secret",
-                   grant = "password", username = "u1", password = "pass", http = fake, now = c.now }
+                   grant = "password", username = "u1", password = "pass", http = fake, now = c.now,
+                   random = function() return 0 end }
   for key, value in pairs(extra or {}) do
     config[key] = value
   end
@@ -104,13 +105,13 @@ end)
 test("max_lifetime caps a long server lifetime", function()
   local fake, log = fake_http(token_server(3600))
   local c = clock()
-  local client = password_client(fake, c, { max_lifetime = 2 })
+  local client = password_client(fake, c, { max_lifetime = 4 })
   client:token()
-  c.ms = 1799
+  c.ms = 1999
   client:token()
   t.eq(#log, 1)
-  c.ms = 1800
-  t.eq(client:token(), "a2")
+  c.ms = 2000
+  t.eq(client:token(), "a2", "a 4 s token is renewed 2 s (the minimum margin) before its end")
 end)
 
 test("a rotated refresh token replaces the old one", function()
@@ -135,13 +136,20 @@ test("a rejected refresh token leads to a new login with the client's grant", fu
   t.eq(client.refresh_token, "r2")
 end)
 
-test("invalid client credentials raise the OAuth error with its description", function()
+test("invalid client credentials come back as nil and the OAuth error with its description", function()
   local fake = fake_http(function()
     return json_response(401, { error = "invalid_client", error_description = "client authentication failed" })
   end)
   local client = password_client(fake, clock())
-  t.raises(function() client:token() end,
+  local token, err = client:token()
+  t.eq(token, nil)
+  t.eq(err.error, "invalid_client")
+  t.eq(err.status, 401)
+  t.eq(tostring(err),
     "oauth: token request failed: invalid_client (client authentication failed) [grant password, HTTP 401]")
+  local res, rerr = client:get("http://t/api/items")
+  t.eq(res, nil, "no request is sent without a token")
+  t.eq(rerr.error, "invalid_client")
 end)
 
 test("parse_error reports non-OAuth failures by status and network errors by message", function()
@@ -199,7 +207,8 @@ test("authorize_url is followed to its redirect and the state is checked", funct
   local fake, log = fake_http(function(req)
     if req.method == "GET" then
       local query = encoding.form_decode(req.url:match("%?(.*)$"))
-      return { status = 302, body = "", headers = { Location = query.redirect_uri .. "?code=c9&state=" .. query.state } }
+      local location = query.redirect_uri .. "?code=c9&state=" .. query.state
+      return { status = 302, body = "", headers = { Location = location } }
     end
     return token_server(60)(req)
   end)
@@ -217,6 +226,10 @@ test("oauth.new rejects incomplete configurations", function()
   t.raises(function() oauth.new({ token_url = "x", grant = "implicit" }) end, "oauth.new: grant must be")
   t.raises(function() oauth.new({ token_url = "x", grant = "password" }) end, "needs username and password")
   t.raises(function() oauth.new({ token_url = "x", skew = 1.5 }) end, "skew is a fraction")
+  t.raises(function() oauth.new({ token_url = "x", jitter = 0.9 }) end, "jitter is a fraction")
+  t.raises(function() oauth.new({ token_url = "x", client_auth = "private_key_jwt" }) end, "needs private_key")
+  t.raises(function() oauth.new({ token_url = "x", grant = "jwt_bearer" }) end, "needs assertion")
+  t.raises(function() oauth.new({ token_url = "x", grant = "token_exchange" }) end, "needs subject_token")
 end)
 
 test("a token response without scope keeps the requested scope, and a refresh keeps the granted one", function()
@@ -244,7 +257,31 @@ test("a token of a type other than Bearer is refused; the type is case-insensiti
   end)
   local client = oauth.new({ token_url = "http://t/oauth/token", client_id = "luaload", client_secret = "secret",
                              http = fake, now = clock().now })
-  t.raises(function() client:token() end, "unsupported token_type")
+  local token, err = client:token()
+  t.eq(token, nil)
+  t.truthy(tostring(err):find("unsupported token_type", 1, true), "the refusal names the type")
   token_type = "bearer"
   t.eq(client:token(), "a")
+end)
+
+test("a redirect's iss must be the configured issuer; without one it is not checked", function()
+  local iss = "https://as.example"
+  local fake = fake_http(function(req)
+    if req.method == "GET" then
+      local query = encoding.form_decode(req.url:match("%?(.*)$"))
+      return { status = 302, body = "", headers = { Location = query.redirect_uri .. "?code=c9&state=" .. query.state
+        .. "&iss=" .. encoding.url_encode(iss) } }
+    end
+    return token_server(60)(req)
+  end)
+  local function client(issuer)
+    return oauth.new({ token_url = "http://t/oauth/token", client_id = "luaload", client_secret = "secret",
+      grant = "authorization_code", authorize_url = "http://t/oauth/authorize", redirect_uri = "http://app/cb",
+      issuer = issuer, http = fake, now = clock().now })
+  end
+  t.truthy(client(nil):token(), "no issuer configured")
+  t.truthy(client("https://as.example"):token(), "the right issuer")
+  local token, err = client("https://other.example"):token()
+  t.eq(token, nil)
+  t.eq(err.error, "invalid_issuer")
 end)

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <regex>
 #include <thread>
 
 #include "support/files.hpp"
@@ -41,46 +40,74 @@ std::vector<std::string> stdio_server_command(std::string_view mode) {
 
 }  // namespace node_tools
 
-NodeMcpServer::~NodeMcpServer() { stop(); }
-
-bool NodeMcpServer::start(std::string_view mode, std::string* error) {
+bool NodeProcess::start(std::string_view script, const std::vector<std::string>& args, std::string* error) {
   if (!node_tools::available(error)) return false;
   ProcessOptions options;
-  options.argv = {node_tools::node_binary().string(), (node_tools::directory() / "servers" / "http.mjs").string(),
-                  "--mode", std::string(mode), "--port", "0"};
-  if (!process_.start(options, log_path(), error)) return false;
-  if (wait_for_url(error)) return true;
-  stop();
-  return false;
+  options.argv = {node_tools::node_binary().string(), (node_tools::directory() / "servers" / script).string()};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  return process_.start(options, log_path(), error);
 }
 
-// The server prints its URL once listening; its log also gets its stderr, so the URL is found by shape.
-bool NodeMcpServer::wait_for_url(std::string* error) {
-  static const std::regex kUrl(R"(http://127\.0\.0\.1:[0-9]+/mcp)");
+// The log also gets the script's stderr, so what it prints is found by shape, not by position.
+bool NodeProcess::wait_for(const std::regex& pattern, std::string* value, std::string* error) {
   const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string text = log();
     std::smatch match;
-    if (std::regex_search(text, match, kUrl)) {
-      url_ = match.str();
+    if (std::regex_search(text, match, pattern)) {
+      *value = match.str(1);
       return true;
     }
     if (!process_.running()) {
-      *error = "the SDK test server exited before printing its URL:\n" + tail(text);
+      *error = "the Node test server exited before it was ready:\n" + tail(text);
       return false;
     }
     std::this_thread::sleep_for(kReadyPoll);
   }
-  *error = "the SDK test server printed no URL within " + std::to_string(kStartTimeout.count()) + " ms:\n" +
+  *error = "the Node test server was not ready within " + std::to_string(kStartTimeout.count()) + " ms:\n" +
            tail(log());
+  return false;
+}
+
+bool NodeProcess::stop() { return process_.stop(SIGTERM, kStopGrace); }
+
+std::string NodeProcess::log() const { return read_text(log_path()); }
+
+bool NodeMcpServer::start(std::string_view mode, std::string* error) {
+  static const std::regex kUrl(R"((http://127\.0\.0\.1:[0-9]+/mcp))");
+  if (process_.start("http.mjs", {"--mode", std::string(mode), "--port", "0"}, error) &&
+      process_.wait_for(kUrl, &url_, error)) {
+    return true;
+  }
+  stop();
   return false;
 }
 
 bool NodeMcpServer::stop() {
   url_.clear();
-  return process_.stop(SIGTERM, kStopGrace);
+  return process_.stop();
 }
 
-std::string NodeMcpServer::log() const { return read_text(log_path()); }
+bool NodeOAuthServer::start(const OAuthServerOptions& options, std::string* error) {
+  static const std::regex kIssuer(R"(issuer=(http://127\.0\.0\.1:[0-9]+))");
+  static const std::regex kResource(R"(resource=(http://127\.0\.0\.1:[0-9]+/api))");
+  std::vector<std::string> args = {"--ttl", std::to_string(options.token_ttl_s)};
+  for (const std::string& client : options.clients) {
+    args.insert(args.end(), {"--client", client});
+  }
+  if (options.resource) args.emplace_back("--resource");
+  if (process_.start("oauth.mjs", args, error) && process_.wait_for(kIssuer, &issuer_, error) &&
+      (!options.resource || process_.wait_for(kResource, &resource_url_, error))) {
+    return true;
+  }
+  stop();
+  return false;
+}
+
+bool NodeOAuthServer::stop() {
+  issuer_.clear();
+  resource_url_.clear();
+  return process_.stop();
+}
 
 }  // namespace luaload::test

@@ -117,7 +117,9 @@ TEST(McpMethodsTest, ALegacyServerRequestWaitsForTheAnswerThenFinishes) {
   EXPECT_EQ(sink->sent[0]["method"], "roots/list");
   EXPECT_EQ(sink->sent[0]["id"], "srv-1");
   EXPECT_FALSE(sink->ended);
-  sink->answer({{"jsonrpc", "2.0"}, {"id", "srv-1"}, {"result", {{"roots", json::array({{{"uri", "file:///a"}}})}}}});
+  // Moved out before the call, as a transport drops a callback once it ran: it holds the run, which holds the sink.
+  auto answer = std::move(sink->answer);
+  answer({{"jsonrpc", "2.0"}, {"id", "srv-1"}, {"result", {{"roots", json::array({{{"uri", "file:///a"}}})}}}});
   EXPECT_TRUE(sink->ended);
   EXPECT_EQ(sink->final_response["result"]["content"][0]["text"], "Found 1 root(s)");
 }

@@ -156,6 +156,34 @@ TEST_F(McpStreamTest, AServerRequestIsAnsweredByASeparatePostWhileItsStreamStays
   EXPECT_EQ(all[1]["result"]["content"][0]["text"], R"(User response: action=accept, content={"response":"Ada"})");
 }
 
+// With several server threads the answer, the trigger and the resumption usually arrive on another thread than
+// the stream waiting for them (SO_REUSEPORT spreads connections): the session table and the change feed carry them.
+TEST_F(McpStreamTest, AnswersTriggersAndResumptionsReachStreamsOnOtherServerThreads) {
+  TargetOptions options;
+  options.threads = 4;
+  start(options);
+  BlockingClient setup(port());
+  std::string session = initialize(setup, "2025-11-25", {{"roots", json::object()}});
+  for (int round = 0; round < 6; ++round) {
+    raw_.clear();
+    BlockingClient stream(port());
+    send_raw(stream, call(round, "tools/call", {{"name", "test_list_roots"}}), legacy_headers(session, "2025-11-25"));
+    std::vector<json> asked = stream_messages(read_body_until(stream, "roots/list"));
+    ASSERT_EQ(asked.size(), 1u);
+    BlockingClient answerer(port());
+    json answer = {{"jsonrpc", "2.0"}, {"id", asked[0]["id"]}, {"result", {{"roots", json::array()}}}};
+    EXPECT_EQ(post(answerer, answer, session, kAcceptBoth, "2025-11-25").status, 202);
+    EXPECT_NE(read_body_until(stream, "Found 0 root(s)").find("Found 0 root(s)"), std::string::npos);
+  }
+  raw_.clear();
+  BlockingClient listener(port());
+  send_modern(listener, modern_call("x", "subscriptions/listen", {{"notifications", {{"toolsListChanged", true}}}}));
+  read_body_until(listener, "acknowledged");
+  for (int i = 0; i < 4; ++i) trigger(port(), "test_trigger_tool_change");
+  std::string body = read_body_until(listener, "tools/list_changed");
+  EXPECT_NE(body.find("tools/list_changed"), std::string::npos);
+}
+
 TEST_F(McpStreamTest, AServerRequestNeedsTheClientCapability) {
   start();
   BlockingClient client(port());

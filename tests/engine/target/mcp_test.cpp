@@ -196,5 +196,27 @@ TEST_F(McpTest, UnsupportedProtocolVersionHeaderIs400) {
   EXPECT_EQ(res.status, 400);
 }
 
+TEST_F(McpTest, LegacyLogMessagesFollowTheSessionsLogLevel) {
+  start();
+  BlockingClient client(port());
+  std::string session = initialize(client);
+  json logging = call(20, "tools/call", {{"name", "test_tool_with_logging"}});
+  EXPECT_EQ(messages(post(client, logging, session)).size(), 4u);  // sessions start at info
+  EXPECT_EQ(json::parse(post(client, call(21, "logging/setLevel", {{"level", "error"}}), session).body)["result"],
+            json::object());
+  EXPECT_EQ(messages(post(client, logging, session)).size(), 1u);
+  EXPECT_EQ(json::parse(post(client, call(22, "logging/setLevel", {{"level", "loud"}}), session).body)["error"]["code"],
+            -32602);
+}
+
+TEST_F(McpTest, LegacyResourceNotFoundKeepsTheLegacyCode) {
+  start();
+  BlockingClient client(port());
+  std::string session = initialize(client);
+  json missing = json::parse(post(client, call(23, "resources/read", {{"uri", "test://none"}}), session).body);
+  EXPECT_EQ(missing["error"]["code"], -32002);
+  EXPECT_EQ(missing["error"]["data"]["uri"], "test://none");
+}
+
 }  // namespace
 }  // namespace luaload::test

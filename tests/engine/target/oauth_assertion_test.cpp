@@ -7,7 +7,9 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "engine/target/oauth_fixture.hpp"
 #include "engine/target/oauth_jose.hpp"
@@ -154,6 +156,29 @@ TEST_F(AssertionTest, TokenExchangeToAnIdJagThenAJwtBearerGrantReachesTheProtect
                               {"assertion", jag["access_token"]}},
                              basic);
   EXPECT_EQ(json::parse(again.body)["error"], "invalid_grant");
+}
+
+TEST_F(AssertionTest, JwtAccessTokensCarryTheAudienceAndDieAtTheirWholeSecondExp) {
+  engine::target::TargetOptions options;
+  options.jwt_access_tokens = true;
+  options.token_ttl_ms = 2000;
+  start(options);
+  json tokens = login();
+  EXPECT_EQ(tokens["expires_in"], 2);
+  auto jws = engine::target::parse_jws(tokens["access_token"].get<std::string>());
+  ASSERT_TRUE(jws.has_value());
+  EXPECT_EQ(jws->header["typ"], "at+jwt");
+  EXPECT_EQ(jws->claims["aud"], resource());
+  EXPECT_EQ(jws->claims["exp"].get<int64_t>() - jws->claims["iat"].get<int64_t>(), 2);
+  EXPECT_TRUE(engine::target::verify_jws(*jws, json::parse(request("GET", "/oauth/jwks").body)));
+  EXPECT_EQ(protected_call(tokens["access_token"], modern_call(1, "tools/list")).status, 200);
+  // The token is dead once the clock passes exp (at most 2 s after it was issued, often less).
+  int64_t exp_ms = jws->claims["exp"].get<int64_t>() * 1000;
+  while (std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+             .count() < exp_ms + 50) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(protected_call(tokens["access_token"], modern_call(2, "tools/list")).status, 401);
 }
 
 TEST_F(AssertionTest, AMetadataDocumentClientIsFetchedAndAuthorized) {

@@ -65,6 +65,41 @@ TEST(ParseMcpSse, KnowsTheThreeModes) {
   EXPECT_EQ(error, "--mcp-sse must be auto, always or never, got \"sometimes\"");
 }
 
+TEST(ParseMcpEra, KnowsTheThreeEras) {
+  TargetOptions options;
+  std::string error;
+  EXPECT_EQ(options.mcp_era, McpEra::Both);
+  ASSERT_TRUE(parse_mcp_era("modern", &options, &error));
+  EXPECT_EQ(options.mcp_era, McpEra::Modern);
+  ASSERT_TRUE(parse_mcp_era("legacy", &options, &error));
+  EXPECT_EQ(options.mcp_era, McpEra::Legacy);
+  EXPECT_FALSE(parse_mcp_era("2026", &options, &error));
+  EXPECT_EQ(error, "--mcp-era must be both, modern or legacy, got \"2026\"");
+  EXPECT_EQ(options.mcp_era, McpEra::Legacy);
+}
+
+TEST(ParseMcpDuration, TakesAK6DurationOrZeroAndNamesTheFlag) {
+  int64_t ms = -1;
+  std::string error;
+  ASSERT_TRUE(parse_mcp_duration("--mcp-retry", "250ms", &ms, &error));
+  EXPECT_EQ(ms, 250);
+  ASSERT_TRUE(parse_mcp_duration("--mcp-listen-timeout", "0", &ms, &error));
+  EXPECT_EQ(ms, 0);
+  EXPECT_FALSE(parse_mcp_duration("--mcp-cache-ttl", "later", &ms, &error));
+  EXPECT_EQ(error, "--mcp-cache-ttl must be a duration such as 500ms or 5m, got \"later\"");
+}
+
+TEST(ParseTokenFormat, IsOpaqueOrJwt) {
+  TargetOptions options;
+  std::string error;
+  ASSERT_TRUE(parse_token_format("jwt", &options, &error));
+  EXPECT_TRUE(options.jwt_access_tokens);
+  ASSERT_TRUE(parse_token_format("opaque", &options, &error));
+  EXPECT_FALSE(options.jwt_access_tokens);
+  EXPECT_FALSE(parse_token_format("paseto", &options, &error));
+  EXPECT_EQ(error, "--token-format must be opaque or jwt, got \"paseto\"");
+}
+
 TEST(ParseTokenTtl, TakesAK6Duration) {
   TargetOptions options;
   std::string error;
