@@ -1,8 +1,11 @@
 -- SPDX-License-Identifier: MIT
 -- luaload.mcp passes params.expected_statuses where a non-2xx answer is an outcome it handles (the era probe, the
--- DELETE that closes a session), and nowhere else, so that http_req_failed only counts real failures.
+-- DELETE that closes a session, the well-known URLs of authorization discovery), and nowhere else, so that
+-- http_req_failed only counts real failures.
 local mcp = require("luaload.mcp")
 local version = require("luaload.mcp.version")
+local discovery = require("luaload.mcp.auth_discovery")
+local json = require("luaload.mcp.json")
 local F = dofile(debug.getinfo(t.test, "S").source:match("^@(.*/)") .. "mcp_fake_http.lua")
 
 local urls = 0
@@ -77,4 +80,25 @@ test("the DELETE that closes a session expects 404 and 405, which count as close
   end
   t.eq(expects(delete.expected_statuses, 400), false)
   t.eq(expects(delete.expected_statuses, 500), false)
+end)
+
+test("authorization discovery expects the 404 that moves on to the next well-known URL", function()
+  local seen = {}
+  local http = { get = function(u, params)
+    seen[#seen + 1] = { url = u, expected = params.expected_statuses }
+    if u:find("/mcp$") then
+      return { status = 404, body = "", headers = {} }
+    end
+    return { status = 200, headers = {},
+      body = json.encode({ resource = "https://h/mcp", authorization_servers = { "https://a" } }) }
+  end }
+  local prm = assert(discovery.fetch_prm({ http = http }, "https://h/mcp"))
+  t.eq(prm.resource, "https://h/mcp")
+  t.eq({ seen[1].url, seen[2].url }, { "https://h/.well-known/oauth-protected-resource/mcp",
+    "https://h/.well-known/oauth-protected-resource" })
+  for _, s in ipairs(seen) do
+    t.truthy(expects(s.expected, 404), "404 expected at " .. s.url)
+    t.truthy(expects(s.expected, 200) and expects(s.expected, 301), "200-399 expected at " .. s.url)
+    t.eq(expects(s.expected, 500), false)
+  end
 end)
