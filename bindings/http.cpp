@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,21 +26,21 @@ constexpr int kHeaders = 5;
 constexpr int kTimeout = 6;
 constexpr int kRedirects = 7;
 constexpr int kTags = 8;
+constexpr int kExpected = 9;  // params.expected_statuses (lua/http.lua validated it), or nil
 
 // Request bodies up to this size are copied from the per-worker scratch request (whose buffer is then reused).
 constexpr size_t kCopiedBodyBytes = 4 * 1024;
 
-bool expected_status(int status) { return status >= 200 && status <= 399; }
-
-// One sample set per exchange (each redirect hop is its own). `lag_ms` is the iteration's start lag (scheduled ->
-// actual start, arrival-rate executors): the request would have gone out that much earlier had the schedule held,
-// so http_req_duration_corrected = duration + lag. Negative: closed model, no corrected sample.
+// One sample set per exchange (each redirect hop is its own, judged by the request's rule). `lag_ms` is the
+// iteration's start lag (scheduled -> actual start, arrival-rate executors): the request would have gone out that
+// much earlier had the schedule held, so http_req_duration_corrected = duration + lag. Negative: closed model, no
+// corrected sample.
 void record_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base,
-                     double lag_ms) {
+                     double lag_ms, const std::optional<ExpectedStatuses>& rule) {
   auto& registry = impl.registry();
-  const bool expected = expected_status(exchange.status);
+  const bool expected = is_expected_status(rule, exchange.status);
   const auto& s = impl.request_tags().exchange_series(base, exchange.method, exchange.url, exchange.status,
-                                                      static_cast<uint32_t>(exchange.error_code));
+                                                      static_cast<uint32_t>(exchange.error_code), expected);
   const auto& t = exchange.timing;
   registry.add_to(s.reqs, 1);
   registry.add_to(s.failed, expected ? 0 : 1);
@@ -61,9 +63,9 @@ void on_response(WorkerRuntime::Impl& impl, uint64_t vu_key, const engine::http:
     return;  // interrupted or destroyed meanwhile: a cancelled request is not a sample
   }
   for (const Exchange& hop : response.redirects) {
-    record_exchange(impl, hop, vu->pending_tags, vu->pending_lag_ms);
+    record_exchange(impl, hop, vu->pending_tags, vu->pending_lag_ms, vu->pending_expected);
   }
-  record_exchange(impl, response.final, vu->pending_tags, vu->pending_lag_ms);
+  record_exchange(impl, response.final, vu->pending_tags, vu->pending_lag_ms, vu->pending_expected);
   vu->pending = PendingKind::None;
   lua_settop(vu->thread, 0);
   push_response(vu->thread, impl, response);
@@ -139,14 +141,16 @@ void read_request(lua_State* L, const char* api, const RuntimeConfig& config, en
   request.limits = engine::http::RequestLimits{};
 }
 
-// core.http_request(api, method, url, body, headers, timeout_s, redirects, tags) -> luaload.Response
+// core.http_request(api, method, url, body, headers, timeout_s, redirects, tags, expected_statuses)
+//   -> luaload.Response
 int l_http_request(lua_State* L) {
   auto& impl = impl_of(L);
   const char* api = luaL_checkstring(L, kApi);
-  lua_settop(L, kTags);
+  lua_settop(L, kExpected);
   VuState& vu = impl.require_vu(L, api);
   engine::http::Request& request = impl.request_scratch();
   read_request(L, api, impl.config(), &request);
+  read_request_expected(L, kExpected, impl, vu, &vu.pending_expected);
   vu.pending_tags = impl.base_tag_set(vu, L, kTags);
   vu.pending_lag_ms = corrected_lag_ms(vu.context);
 
@@ -163,21 +167,52 @@ int l_http_request(lua_State* L) {
   return lua_yield(L, 1);
 }
 
+// core.http_set_expected_statuses(list | nil): the running VU's default rule (a task sets its VU's), for the rest
+// of the VU's life; nil restores 200-399. Allowed in init code, where k6 scripts call setResponseCallback.
+int l_http_set_expected_statuses(lua_State* L) {
+  auto& impl = impl_of(L);
+  VuState* current = impl.current();
+  if (current == nullptr) return luaL_error(L, "http.set_expected_statuses: no VU is running");
+  std::optional<ExpectedStatuses> rule;
+  read_expected_statuses(L, 1, &rule);
+  auto& fallback = impl.root_of(*current).expected_default;
+  fallback = rule ? std::make_unique<ExpectedStatuses>(*rule) : nullptr;
+  return 0;
+}
+
 }  // namespace
 
 void read_http_request(lua_State* L, const char* api, const RuntimeConfig& config, engine::http::Request* out) {
   read_request(L, api, config, out);
 }
 
+void read_request_expected(lua_State* L, int index, WorkerRuntime::Impl& impl, VuState& vu,
+                           std::optional<ExpectedStatuses>* out) {
+  if (!lua_isnil(L, index)) {
+    read_expected_statuses(L, index, out);
+    return;
+  }
+  const auto& fallback = impl.root_of(vu).expected_default;
+  if (fallback == nullptr) {
+    out->reset();  // the common case: no list anywhere, nothing copied
+  } else {
+    *out = *fallback;
+  }
+}
+
 void record_http_exchange(WorkerRuntime::Impl& impl, const Exchange& exchange, engine::metrics::TagSetId base,
-                          double lag_ms) {
-  record_exchange(impl, exchange, base, lag_ms);
+                          double lag_ms, const std::optional<ExpectedStatuses>& expected) {
+  record_exchange(impl, exchange, base, lag_ms, expected);
 }
 
 void open_http(lua_State* L, WorkerRuntime::Impl* impl) {
+  static const luaL_Reg kFunctions[] = {
+      {"http_request", l_http_request},
+      {"http_set_expected_statuses", l_http_set_expected_statuses},
+      {nullptr, nullptr},
+  };
   lua_pushlightuserdata(L, impl);
-  lua_pushcclosure(L, l_http_request, 1);
-  lua_setfield(L, -2, "http_request");
+  luaL_setfuncs(L, kFunctions, 1);
 }
 
 }  // namespace luaload::bindings

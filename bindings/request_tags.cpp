@@ -38,8 +38,8 @@ TagSetId RequestTags::defaults(std::string_view group, std::string_view scenario
 }
 
 TagSetId RequestTags::exchange(TagSetId base, std::string_view method, std::string_view url, int status,
-                               uint32_t error_code) {
-  key_.assign("x");
+                               uint32_t error_code, bool expected) {
+  key_.assign(expected ? "x" : "y");
   key_.append(reinterpret_cast<const char*>(&base), sizeof base);
   key_.append(reinterpret_cast<const char*>(&status), sizeof status);
   key_.append(reinterpret_cast<const char*>(&error_code), sizeof error_code);
@@ -47,7 +47,6 @@ TagSetId RequestTags::exchange(TagSetId base, std::string_view method, std::stri
   append_field(key_, url);
   if (auto it = ids_.find(key_); it != ids_.end()) return it->second;
   Tags tags = registry_.tags(base);
-  const bool expected = status >= 200 && status <= 399;
   add_unless_present(tags, "method", method);
   add_unless_present(tags, "name", url);
   add_unless_present(tags, "status", std::to_string(status));
@@ -58,17 +57,18 @@ TagSetId RequestTags::exchange(TagSetId base, std::string_view method, std::stri
 
 const RequestTags::ExchangeSeries& RequestTags::exchange_series(TagSetId base, std::string_view method,
                                                                std::string_view url, int status,
-                                                               uint32_t error_code) {
+                                                               uint32_t error_code, bool expected) {
   for (const RecentExchange& recent : recent_) {
     if (recent.used && recent.base == base && recent.status == status && recent.error_code == error_code &&
-        recent.url == url && recent.method == method) {
+        recent.expected == expected && recent.url == url && recent.method == method) {
       return recent.series;
     }
   }
   RecentExchange& slot = recent_[next_recent_];
   next_recent_ = (next_recent_ + 1) % kRecentShapes;
-  const TagSetId tags = exchange(base, method, url, status, error_code);
+  const TagSetId tags = exchange(base, method, url, status, error_code, expected);
   slot.used = true;
+  slot.expected = expected;
   slot.base = base;
   slot.status = status;
   slot.error_code = error_code;

@@ -28,15 +28,16 @@ class RequestTags {
   // The tags a request carries before it is sent when the script gave no tags of its own: group and scenario.
   engine::metrics::TagSetId defaults(std::string_view group, std::string_view scenario);
 
-  // The tag set of one exchange: `base` plus method, name (the URL), status, expected_response and error_code
-  // (when not 0), each unless `base` already has that key (the script's tags win, as in k6).
+  // The tag set of one exchange: `base` plus method, name (the URL), status, expected_response (`expected`: the
+  // request's expected-statuses rule applied to `status`, bindings/expected_statuses.hpp) and error_code (when
+  // not 0), each unless `base` already has that key (the script's tags win, as in k6).
   engine::metrics::TagSetId exchange(engine::metrics::TagSetId base, std::string_view method, std::string_view url,
-                                     int status, uint32_t error_code);
+                                     int status, uint32_t error_code, bool expected);
   // exchange()'s tag set with the series of every HTTP metric for it. The last few shapes are remembered with
   // their series, so the common case is a handful of compares and no hashing at all. The reference is valid
   // until the next call.
   const ExchangeSeries& exchange_series(engine::metrics::TagSetId base, std::string_view method,
-                                        std::string_view url, int status, uint32_t error_code);
+                                        std::string_view url, int status, uint32_t error_code, bool expected);
 
  private:
   // Scripts that put ids in URLs without a name tag make a new shape per request; past this many the cache
@@ -50,6 +51,7 @@ class RequestTags {
     engine::metrics::TagSetId base = 0;
     int status = 0;
     uint32_t error_code = 0;
+    bool expected = false;
     std::string method, url;
     ExchangeSeries series;
   };

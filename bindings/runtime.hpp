@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bindings/expected_statuses.hpp"
 #include "bindings/request_tags.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/http/client.hpp"
@@ -81,6 +82,7 @@ struct VuState {
   uint64_t pending_request = 0;
   engine::metrics::TagSetId pending_tags = 0;  // HTTP: the request's base tag set
   double pending_lag_ms = -1;                  // HTTP: corrected_lag_ms() when it was sent
+  std::optional<ExpectedStatuses> pending_expected;  // HTTP: the request's rule (empty: 200-399)
   uv_timer_t* timer = nullptr;  // ll.sleep and ev:wait timeouts, created on first use (timer_for), reused
   std::shared_ptr<EventState> pending_event;  // EventWait: the event whose list holds this coroutine
   std::unique_ptr<engine::http::Client> client;  // created on first request
@@ -93,6 +95,9 @@ struct VuState {
   std::vector<VuHandle> task_waiters;  // tasks: coroutines in task:wait()
   std::vector<uint64_t> tasks;         // VUs: their live tasks
   std::vector<std::shared_ptr<StreamState>> streams;  // VUs: open streams, stopped when the iteration ends
+  // VUs: http.set_expected_statuses, the rule of every request of the VU and its tasks that names none; null: the
+  // default rule. Allocated when set (rarely, in init code), so a VU without it stays small.
+  std::unique_ptr<ExpectedStatuses> expected_default;
 
   // ll.on_vu_end (vu_end.cpp): VUs only; a task registers on its VU.
   int end_hooks_ref = LUA_NOREF;  // table hook id -> function, created on first registration
@@ -312,10 +317,14 @@ void forget_event_wait(VuState& vu);
 void push_resume_guard(lua_State* L, WorkerRuntime::Impl* impl);
 
 // Shared by http.cpp and stream.cpp: the request from core.http_request's argument layout (api, method, url, body,
-// headers, timeout, redirects, tags), and the samples of one finished exchange.
+// headers, timeout, redirects, tags, expected_statuses), the expected-statuses rule of a request (the list at
+// `index`, else the VU's default, else none), and the samples of one finished exchange judged by `expected`.
 void read_http_request(lua_State* L, const char* api, const RuntimeConfig& config, engine::http::Request* out);
+void read_request_expected(lua_State* L, int index, WorkerRuntime::Impl& impl, VuState& vu,
+                           std::optional<ExpectedStatuses>* out);
 void record_http_exchange(WorkerRuntime::Impl& impl, const engine::http::Exchange& exchange,
-                          engine::metrics::TagSetId base, double lag_ms);
+                          engine::metrics::TagSetId base, double lag_ms,
+                          const std::optional<ExpectedStatuses>& expected);
 // A headers table as res.headers has it (case-insensitive lookup, repeated headers joined with ", ").
 void push_header_table(lua_State* L, WorkerRuntime::Impl& impl, const engine::http::ResponseHeaders& headers);
 

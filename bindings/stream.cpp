@@ -53,6 +53,7 @@ struct StreamState {
   bool has_waiter = false;
   int64_t start_ns = 0;
   double lag_ms = -1;  // the iteration's start lag, for http_req_duration_corrected (< 0: closed model, none)
+  std::optional<ExpectedStatuses> expected;  // the request's expected-statuses rule (empty: 200-399)
   bool first_seen = false;
   uint64_t bytes = 0;
 
@@ -121,11 +122,17 @@ void on_body(StreamState& st, std::string_view data) {
   wake(st);
 }
 
+// The tags of the stream_* samples: the final response's, as its http_req_* samples have them.
+engine::metrics::TagSetId tags_of(const StreamState& st) {
+  return st.impl->request_tags().exchange(st.base_tags, st.method, st.url, st.status, 0,
+                                          is_expected_status(st.expected, st.status));
+}
+
 void on_head(StreamState& st, const engine::http::Response& head, const engine::http::Exchange& exchange) {
   st.head = true;
   st.status = exchange.status;
   st.headers = head.headers;
-  st.stream_tags = st.impl->request_tags().exchange(st.base_tags, st.method, st.url, st.status, 0);
+  st.stream_tags = tags_of(st);
   const std::optional<std::string_view> type = head.headers.find("content-type");
   st.event_stream = type && type->starts_with("text/event-stream");
   if (st.event_stream) st.sse = std::make_unique<SseParser>();
@@ -139,7 +146,7 @@ void on_done(const std::shared_ptr<StreamState>& state, engine::http::Response&&
     // No streamed head (a failure before it, or a redirect that could not be followed): what arrived is it all.
     st.status = response.final.status;
     st.headers = std::move(response.headers);
-    st.stream_tags = st.impl->request_tags().exchange(st.base_tags, st.method, st.url, st.status, 0);
+    st.stream_tags = tags_of(st);
     st.head = true;
     if (!response.body.empty()) on_body(st, response.body);
   }
@@ -151,8 +158,10 @@ void on_done(const std::shared_ptr<StreamState>& state, engine::http::Response&&
   // A stream cancelled because its VU went away is not a sample, like any cancelled request.
   if (response.final.error_code != ErrorCode::Cancelled) {
     auto& impl = *st.impl;
-    for (const auto& hop : response.redirects) record_http_exchange(impl, hop, st.base_tags, st.lag_ms);
-    record_http_exchange(impl, response.final, st.base_tags, st.lag_ms);
+    for (const auto& hop : response.redirects) {
+      record_http_exchange(impl, hop, st.base_tags, st.lag_ms, st.expected);
+    }
+    record_http_exchange(impl, response.final, st.base_tags, st.lag_ms, st.expected);
     const auto& metrics = impl.stream_metrics();
     const double ms = static_cast<double>(core::mono_now_ns() - st.start_ns) / 1e6;
     impl.registry().add(metrics.duration, st.stream_tags, ms);
@@ -185,16 +194,18 @@ void maybe_resume(StreamState& st) {
   if (auto* client = client_of(st)) client->resume(st.id);
 }
 
-// core.http_stream(api, method, url, body, headers, idle_timeout_s, redirects, tags) -> luaload.Stream.
-// Starts the request and returns at once; core.stream_head waits for the response head.
+// core.http_stream(api, method, url, body, headers, idle_timeout_s, redirects, tags, expected_statuses)
+//   -> luaload.Stream. Starts the request and returns at once; core.stream_head waits for the response head.
 int l_http_stream(lua_State* L) {
   auto& impl = impl_of(L);
   const char* api = luaL_checkstring(L, 1);
-  lua_settop(L, 8);
+  lua_settop(L, 9);
   VuState& vu = impl.require_vu(L, api);
   VuState& root = impl.root_of(vu);
   engine::http::Request request;
   read_http_request(L, api, impl.config(), &request);
+  std::optional<ExpectedStatuses> expected;
+  read_request_expected(L, 9, impl, vu, &expected);
   request.idle_timeout_s = lua_isnumber(L, 6) ? request.timeout_s : 60.0;
   request.timeout_s = 0;
   auto state = std::make_shared<StreamState>();
@@ -205,6 +216,7 @@ int l_http_stream(lua_State* L) {
   state->base_tags = impl.base_tag_set(vu, L, 8);
   state->start_ns = core::mono_now_ns();
   state->lag_ms = corrected_lag_ms(vu.context);
+  state->expected = expected;
   engine::http::Client::StreamCallbacks callbacks;
   StreamState* raw = state.get();
   callbacks.on_headers = [raw](const engine::http::Response& head, const engine::http::Exchange& exchange) {

@@ -3,10 +3,11 @@
 -- request, yields the VU and returns a luaload.Response.
 local core, json = ...
 
-local type, pairs, ipairs, tostring, tonumber, error, pcall = type, pairs, ipairs, tostring, tonumber, error, pcall
-local sort, concat = table.sort, table.concat
+local type, pairs, ipairs, tostring, tonumber, error, pcall, select = type, pairs, ipairs, tostring, tonumber, error,
+  pcall, select
+local sort, concat, floor = table.sort, table.concat, math.floor
 local lower, format, gsub, match = string.lower, string.format, string.gsub, string.match
-local send = core.http_request
+local send, set_expected = core.http_request, core.http_set_expected_statuses
 
 local M = {}
 
@@ -90,8 +91,91 @@ local function with_default_header(headers, name, value)
   return copy
 end
 
--- params -> body, headers, timeout, redirects, tags (as core.http_request takes them). `timeout_key` names the
--- param that is the timeout: "timeout" for requests, "idle_timeout" for streams.
+-- Expected statuses (k6's expectedStatuses): a list of status codes and { min =, max = } ranges, judged by
+-- bindings/expected_statuses.hpp. Checked here so that a mistake is reported on the script's line.
+local function is_status(value)
+  return type(value) == "number" and value == floor(value) and value >= 100 and value <= 999
+end
+
+-- nil when `item` is a status code or a range, else what is wrong with it.
+local function item_problem(item)
+  if type(item) == "number" then
+    return not is_status(item) and tostring(item) .. " is not a status code (an integer from 100 to 999)" or nil
+  end
+  if type(item) ~= "table" then
+    return "must be a status code or a { min =, max = } range, not a " .. type(item)
+  end
+  for key in pairs(item) do
+    if key ~= "min" and key ~= "max" then
+      return "unknown key " .. tostring(key) .. " in a range (a range is { min =, max = })"
+    end
+  end
+  if not is_status(item.min) or not is_status(item.max) then
+    return "a range needs min and max, status codes (integers from 100 to 999)"
+  end
+  if item.min > item.max then
+    return format("the range's min %d is above its max %d", item.min, item.max)
+  end
+  return nil
+end
+
+-- nil when `list` is a valid list, else the message: `what` names the list, `item` (a format with %d) an item.
+local function statuses_problem(list, what, item)
+  if type(list) ~= "table" then
+    return what .. " must be a list of status codes and { min =, max = } ranges, not a " .. type(list)
+  end
+  local n = #list
+  if n == 0 then
+    if list.min ~= nil or list.max ~= nil then
+      return what .. " is a single range: put it in a list, { { min = ..., max = ... } }"
+    end
+    return what .. " is empty: every response would count as failed"
+  end
+  for key in pairs(list) do
+    if type(key) ~= "number" or key < 1 or key > n or key ~= floor(key) then
+      return what .. " must be a list, but has the key " .. tostring(key)
+    end
+  end
+  for i = 1, n do
+    local problem = item_problem(list[i])
+    if problem then
+      return format(item, i) .. ": " .. problem
+    end
+  end
+  return nil
+end
+
+-- http.expected_statuses(200, 404, { min = 500, max = 599 }) -> the list of its arguments, checked (k6's
+-- http.expectedStatuses), for params.expected_statuses or http.set_expected_statuses.
+function M.expected_statuses(...)
+  local list = { ... }
+  for i = 1, select("#", ...) do
+    if list[i] == nil then
+      error(format("http.expected_statuses: argument %d is nil", i), 2)
+    end
+  end
+  local problem = statuses_problem(list, "http.expected_statuses: the list", "http.expected_statuses: argument %d")
+  if problem then
+    error(problem, 2)
+  end
+  return list
+end
+
+-- The rule of every later request of this VU (and its tasks) that gives no params.expected_statuses, for the
+-- rest of the VU's life (k6's http.setResponseCallback(http.expectedStatuses(...))); nil restores 200-399.
+function M.set_expected_statuses(list)
+  if list ~= nil then
+    local problem = statuses_problem(list, "http.set_expected_statuses: the list",
+      "http.set_expected_statuses: item %d")
+    if problem then
+      error(problem, 2)
+    end
+  end
+  set_expected(list)
+end
+
+-- params -> body, headers, timeout, redirects, tags, expected_statuses (as core.http_request takes them).
+-- `timeout_key` names the param that is the timeout: "timeout" for requests, "idle_timeout" for streams.
 local function normalise(api, body, params, timeout_key)
   if type(params) ~= "table" then
     error(api .. ": params must be a table", 3)
@@ -118,7 +202,15 @@ local function normalise(api, body, params, timeout_key)
   if tags ~= nil and type(tags) ~= "table" then
     error(api .. ": params.tags must be a table", 3)
   end
-  return body, headers, timeout, params.redirects, tags
+  local expected = params.expected_statuses
+  if expected ~= nil then
+    local problem = statuses_problem(expected, api .. ": params.expected_statuses",
+      api .. ": params.expected_statuses[%d]")
+    if problem then
+      error(problem, 3)
+    end
+  end
+  return body, headers, timeout, params.redirects, tags, expected
 end
 
 local function request(api, method, url, body, params)

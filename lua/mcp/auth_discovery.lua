@@ -159,6 +159,10 @@ end
 ---------------------------------------------------------------------------------------------------------------
 -- Fetching (ctx: http, timeout, tags)
 
+-- Discovery tries its well-known URLs in order, and a 404 moves on to the next one (or lets the caller fall back):
+-- an outcome it handles, not a failed request in http_req_failed. Redirects (followed) count as usual.
+local kMetadataExpectedStatuses = { { min = 200, max = 399 }, 404 }
+
 local function get_json(ctx, url)
   local tags = {}
   for key, value in pairs(ctx.tags or {}) do
@@ -166,7 +170,7 @@ local function get_json(ctx, url)
   end
   tags.name = "mcp_auth_metadata"
   local res = ctx.http.get(url, { headers = { Accept = "application/json" }, tags = tags, timeout = ctx.timeout,
-    redirects = 3 })
+    redirects = 3, expected_statuses = kMetadataExpectedStatuses })
   if res.status ~= 200 then
     return nil, res.status == 0 and tostring(res.error) or "HTTP " .. tostring(res.status)
   end

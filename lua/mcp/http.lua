@@ -27,6 +27,8 @@
 --   resume         legacy only: a stream that ends before its response may be resumed (GET + Last-Event-ID)
 --   max_resumptions  bound on those reconnections for one request (default 5)
 --   retry_ms       reconnection delay when the stream sent no SSE `retry` field (default 1000)
+--   expected_statuses  the HTTP statuses that are an expected outcome of this exchange (luaload.http's
+--                  params.expected_statuses: http_req_failed and the expected_response tag); nil: the default rule
 --
 -- `sink(message)` receives, in arrival order and while the answer is still being read, every notification and
 -- server request (a decoded JSON-RPC table) that is not the awaited response. It may call transport:respond()
@@ -194,7 +196,8 @@ local function open_stream(self, method, body, ctx, accept, extra)
     req.headers[k] = v
   end
   return with_auth(self, req, ctx, function(r)
-    return self.http.stream(r.method, r.url, body, { headers = r.headers, tags = ctx.tags, idle_timeout = ctx.timeout })
+    return self.http.stream(r.method, r.url, body, { headers = r.headers, tags = ctx.tags, idle_timeout = ctx.timeout,
+      expected_statuses = ctx.expected_statuses })
   end, read_all)
 end
 
@@ -202,7 +205,8 @@ local function send_buffered(self, method, body, ctx)
   local req = { method = method, url = self.url, headers = headers_for(self, ctx, "application/json, text/event-stream",
     body ~= nil) }
   return with_auth(self, req, ctx, function(r)
-    return self.http.request(r.method, r.url, body, { headers = r.headers, tags = ctx.tags, timeout = ctx.timeout })
+    return self.http.request(r.method, r.url, body, { headers = r.headers, tags = ctx.tags, timeout = ctx.timeout,
+      expected_statuses = ctx.expected_statuses })
   end, function(res) return res.body end)
 end
 

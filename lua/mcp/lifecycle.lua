@@ -125,7 +125,8 @@ end
 -- The auto probe: server/discover at the newest revision; a legacy answer falls back (cached for the run).
 function Session:probe()
   self.era, self.protocol_version = "modern", version.LATEST
-  local answer = self:exchange("server/discover", nil, {}, {}, {})
+  local probe = { expected_statuses = version.PROBE_EXPECTED_STATUSES }
+  local answer = self:exchange("server/discover", nil, probe, {}, {})
   local verdict = version.classify(answer, "server/discover", self.transport.kind)
   if verdict.kind == "modern" then
     version.remember(self.url, "modern " .. verdict.version)
@@ -177,6 +178,11 @@ end
 
 Session.open = Session.initialize
 
+-- The statuses a DELETE expects (http_req_failed): 200-399, and 404 (the server forgot the session) or 405 (it
+-- does not let clients end sessions), which count as closed. A 400 counts as closed only when its body talks
+-- about the session, which is not known before the answer: it stays a failed request.
+local kCloseExpectedStatuses = { { min = 200, max = 399 }, 404, 405 }
+
 -- Ends the session: stops its listen streams; legacy: DELETE (tagged mcp_method "close"). A 404 or 405, or a
 -- 400 "no valid session", still counts as closed. true, or nil, err.
 function Session:close()
@@ -188,7 +194,7 @@ function Session:close()
   end
   local answer
   if self.era == "legacy" and self.id ~= nil then
-    answer = self.transport:close_session(self:ctx("close", {}))
+    answer = self.transport:close_session(self:ctx("close", { expected_statuses = kCloseExpectedStatuses }))
     self.last_response = answer
   end
   self.closed, self.id = true, nil

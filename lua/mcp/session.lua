@@ -106,7 +106,8 @@ function Session:ctx(method, call, params)
   local modern = self.era == "modern"
   local ctx = { method = method, tool = call.tool, version = self.protocol_version, session_id = self.id,
     modern = modern, tags = metrics.request_tags(self, method, call.tool), timeout = call.timeout or self.opts.timeout,
-    resume = not modern, max_resumptions = self.opts.max_resumptions, retry_ms = self.opts.retry_ms }
+    resume = not modern, max_resumptions = self.opts.max_resumptions, retry_ms = self.opts.retry_ms,
+    expected_statuses = call.expected_statuses }
   if modern then
     ctx.name = wire.mcp_name(method, params)
     if method == "tools/call" and type(params) == "table" then

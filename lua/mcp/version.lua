@@ -18,6 +18,11 @@ M.NEWEST_LEGACY = "2025-11-25"
 M.modern = { ["2026-07-28"] = true }
 M.supported = { ["2026-07-28"] = true, ["2025-11-25"] = true, ["2025-06-18"] = true, ["2025-03-26"] = true }
 
+-- The statuses the probe expects (params.expected_statuses, for http_req_failed): the default 200-399, so that a
+-- modern answer and redirect hops count as usual, and 400/404/405, which mean a legacy server (classify below),
+-- so that probing one is not a failed request.
+M.PROBE_EXPECTED_STATUSES = { { min = 200, max = 399 }, 400, 404, 405 }
+
 function M.era(version)
   return M.modern[version] and "modern" or "legacy"
 end

@@ -1,7 +1,7 @@
 -- SPDX-License-Identifier: MIT
 -- A luaload.http look-alike for the luaload.mcp unit tests (tests/lua/mcp_*_test.lua): every request and stream
 -- goes to `handler(req)`, which returns the scripted answer; everything is logged in order. No network.
---   req    = {method, url, body, headers, tags, json = the decoded body (nil when none)}
+--   req    = {method, url, body, headers, tags, expected_statuses, json = the decoded body (nil when none)}
 --   answer = {status = 200, headers = {...}, body = "..."} or, for streams, chunks = {"...", fn, ...}: each read()
 --            returns the next chunk (a function is called at that moment, so a test can observe what the client
 --            did before reading on); error = "...", error_code = n make the stream end with a failure.
@@ -28,7 +28,7 @@ function F.new(handler)
 
   local function call(method, url, body, params)
     local req = { method = method, url = url, body = body, headers = headers_table(params.headers or {}),
-      tags = params.tags, json = body and json.decode(body) or nil }
+      tags = params.tags, expected_statuses = params.expected_statuses, json = body and json.decode(body) or nil }
     log[#log + 1] = req
     local a = handler(req) or { status = 500, body = "no scripted answer" }
     return req, a
