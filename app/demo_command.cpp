@@ -4,6 +4,8 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "app/exit_codes.hpp"
 #include "app/run_flags.hpp"
@@ -18,6 +20,10 @@ CLI::App* add_demo_command(CLI::App& root, DemoFlags& flags) {
   demo->add_option("-u,--vus", flags.vus, "Virtual users (default 20)");
   demo->add_option("-d,--duration", flags.duration, "Duration (default 20s)");
   demo->add_flag("-q,--quiet", flags.quiet, "No live progress");
+  std::vector<std::string> names;
+  for (const EmbeddedExample& example : kDemoExamples) names.emplace_back(example.name);
+  demo->add_option("--example", flags.example, "The example to run (default oauth_refresh)")
+      ->check(CLI::IsMember(names));
   return demo;
 }
 
@@ -26,18 +32,27 @@ namespace {
 // Tokens expire every few seconds, so a 20 s demo shows logins, refreshes and renewals in its summary.
 constexpr int64_t kDemoTokenTtlMs = 5'000;
 
+const EmbeddedExample& demo_example(const std::string& name) {
+  for (const EmbeddedExample& example : kDemoExamples) {
+    if (example.name == name) return example;
+  }
+  return kDemoExamples[0];
+}
+
 }  // namespace
 
 int run_demo(const DemoFlags& flags) {
+  const EmbeddedExample& example = demo_example(flags.example);
+  const std::string source(example.text);
   RunFlags run;
-  run.script = "examples/oauth_refresh.lua";
+  run.script = "examples/" + std::string(example.name) + ".lua";
   run.vus = flags.vus;
   run.duration = flags.duration;
   run.quiet = flags.quiet;
   // Bad flags are reported before the banner and before the target starts; the URL is known only after that.
   TestRunConfig checked;
   run.env.push_back("TARGET=http://127.0.0.1:1");
-  if (int exit = prepare_run_config(run, kOAuthRefreshExample, &checked); exit != kExitOk) return exit;
+  if (int exit = prepare_run_config(run, source, &checked); exit != kExitOk) return exit;
   run.env.clear();
   engine::target::TargetOptions options;
   options.threads = 1;
@@ -48,10 +63,10 @@ int run_demo(const DemoFlags& flags) {
     std::fprintf(stderr, "luaload: cannot start the built-in target: %s\n", error.c_str());
     return kExitInvalidConfig;
   }
-  std::fprintf(stderr, "luaload demo: built-in target on %s, running examples/oauth_refresh.lua with %lld VUs for %s\n",
-               target->url().c_str(), static_cast<long long>(flags.vus), flags.duration.c_str());
+  std::fprintf(stderr, "luaload demo: built-in target on %s, running %s with %lld VUs for %s\n", target->url().c_str(),
+               run.script.c_str(), static_cast<long long>(flags.vus), flags.duration.c_str());
   run.env.push_back("TARGET=" + target->url());
-  int code = run_test_source(run, kOAuthRefreshExample);
+  int code = run_test_source(run, source);
   target->stop();
   return code;
 }

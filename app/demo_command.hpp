@@ -14,10 +14,12 @@ struct DemoFlags {
   int64_t vus = 20;
   std::string duration = "20s";
   bool quiet = false;
+  std::string example = "oauth_refresh";
 };
 
-// `luaload demo`: the built-in target started in-process, and a real load test (examples/oauth_refresh.lua,
-// embedded in the binary) against it, so the product can be seen working with nothing else running.
+// `luaload demo`: the built-in target started in-process, and a real load test (examples/oauth_refresh.lua, or
+// another embedded example chosen with --example) against it, so the product can be seen working with nothing
+// else running.
 CLI::App* add_demo_command(CLI::App& root, DemoFlags& flags);
 int run_demo(const DemoFlags& flags);
 

@@ -168,11 +168,5 @@ TEST_F(RobustnessTest, InspectingADirectoryExits104SayingSo) {
   EXPECT_NE(r.err.find("it is a directory"), std::string::npos) << r.err;
 }
 
-TEST_F(RobustnessTest, DemoChecksItsFlagsBeforePrintingItsBanner) {
-  auto r = run_process({LUALOAD_BINARY, "demo", "-q", "-d", "soon"}, milliseconds(10'000));
-  EXPECT_EQ(r.exit_code, 104) << r.err;
-  EXPECT_EQ(r.err.find("luaload demo:"), std::string::npos) << r.err;
-}
-
 }  // namespace
 }  // namespace luaload::test
