@@ -6,6 +6,8 @@
 --                               table for a request and its resends; auth keeps its per-request counters in it).
 --                               Adds Authorization (and DPoP) headers, obtaining or renewing the token first when
 --                               needed (network I/O). Returns true, or nil, err (err.kind == "auth").
+--                               Sets req.auth_challenge_expected when it sent no token, so that the 401 is
+--                               not counted as a failed request.
 --   auth:on_response(req, res)  for every 401 and 403 answer. Runs discovery, registration, authorization or a
 --                               step-up as the answer asks. Returns true when the request should be sent again
 --                               (prepare first), else nil, err (kind "auth"). Attempts are bounded here.
@@ -296,6 +298,7 @@ local function set_header(headers, name, value)
 end
 
 function Auth:prepare(req)
+  req.auth_challenge_expected = nil
   if self.opts.token then
     set_header(req.headers, "Authorization", "Bearer " .. self.opts.token)
     return true
@@ -303,7 +306,9 @@ function Auth:prepare(req)
   if self.client == nil then
     local cached = discovery.cache_get("luaload.mcp.auth.discovery\n" .. self.url)
     if cached == nil then
-      return true  -- no token yet: the server's 401 starts the flow
+      -- No token yet: the server's 401 starts the flow, a step of the protocol rather than a failed request.
+      req.auth_challenge_expected = true
+      return true
     end
     local ok, why = self:_setup(cached, cached.scope_hint)
     if not ok then

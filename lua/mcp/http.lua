@@ -155,17 +155,36 @@ local function auth_error(err, ctx)
   return new_error("auth", ctx.method, { tool = ctx.tool, message = tostring(err or "authorization failed") })
 end
 
--- Sends with `send_fn(req)` (which returns a res-like table), letting opts.auth prepare it and react to 401/403.
--- `body_of(res)` reads the body of a refused answer. Returns res, or nil, err.
+-- The request's rule of expected statuses (params.expected_statuses) with 401 added: a request sent without a
+-- token before discovery expects the server's challenge.
+local kChallengeExpected = { { min = 200, max = 399 }, 401 }
+
+local function with_challenge(expected)
+  if expected == nil then
+    return kChallengeExpected
+  end
+  local list = { 401 }
+  for i = 1, #expected do
+    list[i + 1] = expected[i]
+  end
+  return list
+end
+
+-- Sends with `send_fn(req, expected_statuses)` (which returns a res-like table), letting opts.auth prepare it and
+-- react to 401/403. `body_of(res)` reads the body of a refused answer. Returns res, or nil, err.
 local function with_auth(self, req, ctx, send_fn, body_of)
   for _ = 1, kMaxAuthRounds do
+    local expected = ctx.expected_statuses
     if self.auth then
       local ok, err = self.auth:prepare(req)
       if not ok then
         return nil, auth_error(err, ctx)
       end
+      if req.auth_challenge_expected then
+        expected = with_challenge(expected)
+      end
     end
-    local res = send_fn(req)
+    local res = send_fn(req, expected)
     if not (self.auth and (res.status == 401 or res.status == 403)) then
       return res
     end
@@ -195,18 +214,18 @@ local function open_stream(self, method, body, ctx, accept, extra)
   for k, v in pairs(extra or {}) do
     req.headers[k] = v
   end
-  return with_auth(self, req, ctx, function(r)
+  return with_auth(self, req, ctx, function(r, expected)
     return self.http.stream(r.method, r.url, body, { headers = r.headers, tags = ctx.tags, idle_timeout = ctx.timeout,
-      expected_statuses = ctx.expected_statuses })
+      expected_statuses = expected })
   end, read_all)
 end
 
 local function send_buffered(self, method, body, ctx)
   local req = { method = method, url = self.url, headers = headers_for(self, ctx, "application/json, text/event-stream",
     body ~= nil) }
-  return with_auth(self, req, ctx, function(r)
+  return with_auth(self, req, ctx, function(r, expected)
     return self.http.request(r.method, r.url, body, { headers = r.headers, tags = ctx.tags, timeout = ctx.timeout,
-      expected_statuses = ctx.expected_statuses })
+      expected_statuses = expected })
   end, function(res) return res.body end)
 end
 

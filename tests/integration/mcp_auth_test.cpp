@@ -49,6 +49,8 @@ options = { thresholds = {
   ["http_reqs{name:mcp_auth_register}"] = { "count==1" },
   ["http_reqs{name:oauth_authorize}"] = { "count>=1" },
   ["mcp_auth_flows{reason:initial}"] = { "count==1" },
+  -- The token-less request's 401 is the protocol's first step, not a failed request.
+  http_req_failed = { "rate==0" },
 } }
 function default()
   local session = must(mcp.connect(url, { auth = {} }))

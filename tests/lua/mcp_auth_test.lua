@@ -77,7 +77,8 @@ local function world(cfg)
   w.http = fake
   -- The MCP endpoint: needs a token with every scope of cfg.need (per method).
   function w.resource(req, method)
-    w.log[#w.log + 1] = { method = "POST", url = w.mcp, headers = req.headers, mcp = method }
+    w.log[#w.log + 1] = { method = "POST", url = w.mcp, headers = req.headers, mcp = method,
+      challenge_expected = req.auth_challenge_expected, authorized = req.headers.Authorization ~= nil }
     local h = req.headers.Authorization
     local challenge = w.cfg.challenge or ('Bearer resource_metadata="' .. w.prm_url .. '"')
     local info = h and w.tokens[h:match("^Bearer (.*)$") or ""]
@@ -159,6 +160,21 @@ test("the full flow: 401, metadata, registration, PKCE authorization with resour
   t.eq(token_req.form.client_id, "dyn-" .. w.as, "a public client (no secret) names itself")
   t.eq(oauth.pkce_challenge(token_req.form.code_verifier), q.code_challenge)
   t.eq(w.log[#w.log].headers.Authorization, "Bearer tok-1")
+end)
+
+test("only the request sent without a token expects the 401 that starts the flow", function()
+  local w = world({ need = { ["tools/call"] = "mcp:write" } })
+  local a = new_auth(w)
+  t.eq(send(a, w).status, 200)
+  t.eq(send(a, w, "tools/call").status, 200)
+  local marks = {}
+  for _, r in ipairs(w.log) do
+    if r.url == w.mcp then
+      marks[#marks + 1] = { r.authorized, r.challenge_expected or false }
+    end
+  end
+  -- The token-less 401, the tokened 200, then the step-up's 403 and its resend: only the first expects a refusal.
+  t.eq(marks, { { false, true }, { true, false }, { true, false }, { true, false } })
 end)
 
 test("without resource_metadata the path-based well-known URL is tried before the root one", function()
