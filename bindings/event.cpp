@@ -69,8 +69,7 @@ int l_event_wait(lua_State* L) {
   auto& impl = impl_of(L);
   const std::shared_ptr<EventState>& event = check_event(L, 1);
   const int64_t timeout_ms = check_timeout_ms(L, 2);
-  VuState& vu = impl.require_vu(L, "ev:wait");
-  impl.require_yieldable(L, "ev:wait");
+  VuState& vu = impl.require_waiting_vu(L, "ev:wait");
   event->waiters.push_back(vu.handle());
   vu.pending_event = event;
   vu.pending = PendingKind::EventWait;

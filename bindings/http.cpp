@@ -147,7 +147,7 @@ int l_http_request(lua_State* L) {
   auto& impl = impl_of(L);
   const char* api = luaL_checkstring(L, kApi);
   lua_settop(L, kExpected);
-  VuState& vu = impl.require_vu(L, api);
+  VuState& vu = impl.require_waiting_vu(L, api);
   engine::http::Request& request = impl.request_scratch();
   read_request(L, api, impl.config(), &request);
   read_request_expected(L, kExpected, impl, vu, &vu.pending_expected);

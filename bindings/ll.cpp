@@ -29,9 +29,14 @@ void on_sleep_done_cb(uv_timer_t* timer) {
 // ll.sleep(seconds): suspends this VU on its own (reused) timer; other VUs run meanwhile.
 int l_ll_sleep(lua_State* L) {
   auto& impl = impl_of(L);
-  const double seconds = luaL_checknumber(L, 1);
-  luaL_argcheck(L, std::isfinite(seconds) && seconds >= 0, 1, "seconds must be a finite number >= 0");
-  VuState& vu = impl.require_vu(L, "ll.sleep");
+  if (lua_type(L, 1) != LUA_TNUMBER) {
+    return luaL_error(L, "ll.sleep: seconds must be a number, got %s", luaL_typename(L, 1));
+  }
+  const double seconds = lua_tonumber(L, 1);
+  if (!std::isfinite(seconds) || seconds < 0) {
+    return luaL_error(L, "ll.sleep: seconds must be a finite number >= 0, got %f", seconds);
+  }
+  VuState& vu = impl.require_waiting_vu(L, "ll.sleep");
   // libuv counts a timeout from the loop time cached at the start of this turn; Lua may have run for a while
   // since, and the sleep would end that much early.
   uv_update_time(impl.loop());
@@ -51,6 +56,11 @@ int l_ll_abort(lua_State* L) {
   }
   vu->aborted = true;
   vu->abort_message = message;
+  if (!lua_isyieldable(L) || impl.blocked_resumes() > 0) {
+    // Where the VU cannot be suspended (a table.sort comparator...) the abort is an error that unwinds the script;
+    // the runner ends the VU as aborted the next time its coroutine yields or returns, and no wait starts before.
+    return luaL_error(L, "test aborted: %s", message);
+  }
   vu->pending = PendingKind::Abort;
   lua_pushlightuserdata(L, engine_yield_sentinel());
   return lua_yield(L, 1);

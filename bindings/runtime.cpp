@@ -138,6 +138,15 @@ VuState& WorkerRuntime::Impl::require_vu(lua_State* L, const char* api) {
   return *current_;
 }
 
+VuState& WorkerRuntime::Impl::require_waiting_vu(lua_State* L, const char* api) {
+  VuState& vu = require_vu(L, api);
+  require_yieldable(L, api);
+  if (vu.aborted || root_of(vu).aborted) {
+    luaL_error(L, "%s: the test was aborted (ll.abort)", api);
+  }
+  return vu;
+}
+
 engine::http::Client& WorkerRuntime::Impl::client_for(VuState& task_or_vu) {
   VuState& vu = root_of(task_or_vu);  // a task uses its VU's connections
   if (vu.client == nullptr) {

@@ -141,6 +141,7 @@ class WorkerRuntime::Impl {
   void require_yieldable(lua_State* L, const char* api);
   // coroutine.resume/wrap from where the caller cannot yield: +1 while that resume runs (lua/coroutine.lua).
   void add_blocked_resumes(int delta) { blocked_resumes_ += delta; }
+  int blocked_resumes() const { return blocked_resumes_; }
   // The VU's reusable timer (ll.sleep, ev:wait timeouts), created on first use; closed when the VU retires.
   uv_timer_t* timer_for(VuState& vu);
   // The VU a task runs for (the VU itself when it is not a task).
@@ -166,6 +167,10 @@ class WorkerRuntime::Impl {
   VuState* current() { return current_; }
   // Raises the init-context error unless the caller runs in a VU iteration, setup or teardown.
   VuState& require_vu(lua_State* L, const char* api);
+  // require_vu and require_yieldable, for a binding about to wait: called before it starts anything (a request, a
+  // timer, a waiter record), so that a refused wait leaves nothing behind. Also refuses once the VU called
+  // ll.abort() where it could not yield, so nothing new starts before the runner ends it.
+  VuState& require_waiting_vu(lua_State* L, const char* api);
 
   // Runs `fn` on a later loop turn.
   void defer(std::function<void()> fn);

@@ -172,7 +172,7 @@ void on_done(const std::shared_ptr<StreamState>& state, engine::http::Response&&
 
 // Registers the running coroutine as the stream's reader and yields it until the stream has news.
 int wait_for(lua_State* L, StreamState& st) {
-  VuState& vu = st.impl->require_vu(L, "stream reader");
+  VuState& vu = st.impl->require_waiting_vu(L, "stream reader");
   st.waiter = vu.handle();
   st.has_waiter = true;
   vu.pending = PendingKind::StreamWait;
@@ -200,7 +200,8 @@ int l_http_stream(lua_State* L) {
   auto& impl = impl_of(L);
   const char* api = luaL_checkstring(L, 1);
   lua_settop(L, 9);
-  VuState& vu = impl.require_vu(L, api);
+  // The response head is waited for right after (lua/http.lua): a stream that could not wait is never started.
+  VuState& vu = impl.require_waiting_vu(L, api);
   VuState& root = impl.root_of(vu);
   engine::http::Request request;
   read_http_request(L, api, impl.config(), &request);

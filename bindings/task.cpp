@@ -55,7 +55,7 @@ int l_spawn(lua_State* L) {
 int l_task_wait(lua_State* L) {
   auto& impl = impl_of(L);
   luaL_checktype(L, 1, LUA_TTABLE);
-  VuState& caller = impl.require_vu(L, "task:wait");
+  VuState& caller = impl.require_waiting_vu(L, "task:wait");
   lua_getfield(L, 1, "_key");
   const auto key = static_cast<uint64_t>(lua_tonumber(L, -1));
   VuState* task = impl.find(key);
