@@ -29,12 +29,8 @@ bool check_output_dir(const std::filesystem::path& dir, const char* flag, std::s
 }
 
 bool check_outputs(const ResultFiles& files, std::string* error) {
-  if (!files.report_html.empty() &&
-      !check_output_dir(std::filesystem::path(files.report_html).parent_path(), "--report", error))
-    return false;
-  if (!files.save_baseline.empty() &&
-      !check_output_dir(std::filesystem::path(files.save_baseline).parent_path(), "--save-baseline", error))
-    return false;
+  if (!check_output_file(files.report_html, "--report", error)) return false;
+  if (!check_output_file(files.save_baseline, "--save-baseline", error)) return false;
   if (files.history_dir.empty()) return true;
   std::error_code ec;
   std::filesystem::create_directories(files.history_dir, ec);
@@ -46,6 +42,16 @@ bool check_outputs(const ResultFiles& files, std::string* error) {
 }
 
 }  // namespace
+
+bool check_output_file(const std::string& path, const char* flag, std::string* error) {
+  if (path.empty()) return true;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    *error = std::string(flag) + ": \"" + path + "\" is a directory";
+    return false;
+  }
+  return check_output_dir(std::filesystem::path(path).parent_path(), flag, error);
+}
 
 bool prepare_result_files(const std::string& baseline_path, const std::string& max_regression, ResultFiles* files,
                           std::string* error) {

@@ -27,6 +27,10 @@ struct ResultFiles {
   }
 };
 
+// Checks that a file promised at the end of the run (`flag`: --summary-export, --junit...) can be written there: not
+// a directory, in a directory that exists and is writable. Empty `path`: nothing promised, true.
+bool check_output_file(const std::string& path, const char* flag, std::string* error);
+
 // Checks that the directories of --report and --save-baseline are writable and creates --history's, reads
 // --baseline and parses --max-regression (kDefaultTolerances when empty) into `files`; false with `error` set
 // naming the flag. Main thread, before the run.

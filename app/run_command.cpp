@@ -217,6 +217,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   if (!grace) return config_error("--grace is not a duration: \"" + flags.grace + "\"");
   config.interrupt_grace_ns = *grace;
   config.summary_export = flags.summary_export;
+  if (!check_output_file(flags.summary_export, "--summary-export", &error)) return config_error(error);
   config.quiet = flags.quiet;
   config.no_summary = flags.no_summary;
   for (const auto& out : flags.outs) {
@@ -225,6 +226,7 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
     config.outs.push_back(*spec);
   }
   config.junit = flags.junit;
+  if (!check_output_file(flags.junit, "--junit", &error)) return config_error(error);
   config.metrics_addr = flags.metrics_addr;
   config.result_files.report_html = flags.report_html;
   config.result_files.save_baseline = flags.save_baseline;

@@ -95,6 +95,19 @@ TEST_F(ReportTest, AnOutputInAMissingDirectoryIsAConfigErrorBeforeTheRun) {
   EXPECT_EQ(run("/", {"--history", file("plain-file")}).exit_code, 104);
 }
 
+// Issue 10, defect 3: these two exited 0 and lost their file.
+TEST_F(ReportTest, ASummaryExportOrJunitFileInAMissingDirectoryOrOnADirectoryIsAConfigErrorBeforeTheRun) {
+  for (const char* flag : {"--summary-export", "--junit"}) {
+    auto r = run("/", {flag, file("missing/out")});
+    EXPECT_EQ(r.exit_code, 104) << flag << r.err;
+    EXPECT_NE(r.err.find(std::string(flag) + ": cannot write in"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out.find("http_reqs"), std::string::npos) << "the test ran";
+    r = run("/", {flag, dir_.path().string()});
+    EXPECT_EQ(r.exit_code, 104) << flag << r.err;
+    EXPECT_NE(r.err.find("is a directory"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(ReportTest, CompareReportAndTrendWorkOnSavedExports) {
   ASSERT_EQ(run("/", {"--summary-export", file("a.json"), "--history", file("history")}).exit_code, 0);
   ASSERT_EQ(run("/status/503", {"--summary-export", file("b.json"), "--history", file("history")}).exit_code, 0);
