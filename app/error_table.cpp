@@ -3,7 +3,7 @@
 
 namespace luaload::app {
 
-bool ErrorTable::add(const std::string& message, uint64_t count) {
+bool ErrorTable::add(const std::string& message, uint64_t count, const std::string& traceback) {
   auto it = counts_.find(message);
   if (it == counts_.end()) {
     // The overflow entry itself does not count against the cap: it is where the rest goes.
@@ -12,10 +12,17 @@ bool ErrorTable::add(const std::string& message, uint64_t count) {
     it = counts_.try_emplace(full ? std::string(kOverflowMessage) : message, 0).first;
     const bool added = it->second == 0;
     it->second += count;
+    if (added && !full && message != kOverflowMessage) tracebacks_[message] = traceback;
     return added;
   }
   it->second += count;
   return false;
+}
+
+const std::string& ErrorTable::traceback(const std::string& message) const {
+  static const std::string kNone;
+  auto it = tracebacks_.find(message);
+  return it != tracebacks_.end() ? it->second : kNone;
 }
 
 }  // namespace luaload::app

@@ -219,24 +219,24 @@ void RunReport::write_files(const std::vector<metrics::ThresholdResult>& results
   }
 }
 
-bool RunReport::write_final(const std::map<std::string, uint64_t>& script_errors, bool interrupted) {
+bool RunReport::write_final(bool interrupted) {
   if (final_written_) return true;
   final_written_ = true;
   std::fputs(redraw_.finish().c_str(), stderr);
   double elapsed = elapsed_s(core::mono_now_ns());
   bool passed = true;
   const auto& results = evaluate_final(elapsed, &passed);
-  if (!config_.no_summary) print_summary(results, elapsed, script_errors, interrupted);
+  if (!config_.no_summary) print_summary(results, elapsed, interrupted);
   write_files(results, elapsed);
   return passed;
 }
 
 void RunReport::print_summary(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed,
-                              const std::map<std::string, uint64_t>& script_errors, bool interrupted) {
+                              bool interrupted) {
   engine::output::SummaryOptions options;
   options.color = engine::output::color_allowed(tty_ && isatty(STDOUT_FILENO));
   std::fputs(engine::output::render_summary(store_, results, elapsed, options).c_str(), stdout);
-  for (const auto& [message, count] : script_errors)
+  for (const auto& [message, count] : script_errors_ ? script_errors_->counts() : std::map<std::string, uint64_t>{})
     std::printf("  script error (%llu times): %s\n", static_cast<unsigned long long>(count), message.c_str());
   if (interrupted_iterations_ > 0)
     std::printf("\n  %llu iterations interrupted (gracefulStop / gracefulRampDown), not counted in iterations\n",
@@ -265,6 +265,7 @@ void RunReport::write_summary_files(const std::vector<metrics::ThresholdResult>&
   options.run = run_settings_json(config_, start_unix_ms_);
   auto json = engine::output::summary_json(store_, results, elapsed, options);
   json["state"]["interruptedIterations"] = interrupted_iterations_;
+  json["errors"] = errors_json();
   if (breaking_point_)
     json["breaking_point"] = engine::output::breaking_point_json(*breaking_point_, breaking_point_plan(config_));
   if (!config_.summary_export.empty()) {
@@ -273,6 +274,17 @@ void RunReport::write_summary_files(const std::vector<metrics::ThresholdResult>&
       std::fprintf(stderr, "luaload: could not write %s: %s\n", config_.summary_export.c_str(), error.c_str());
   }
   regressed_ = write_result_files(config_.result_files, json, start_unix_ms_);
+}
+
+// The script errors, most frequent first (ties by message), as the summary JSON's "errors" (summary-json.md).
+nlohmann::json RunReport::errors_json() const {
+  nlohmann::json errors = nlohmann::json::array();
+  if (script_errors_ == nullptr) return errors;
+  std::vector<std::pair<std::string, uint64_t>> sorted(script_errors_->counts().begin(), script_errors_->counts().end());
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+  for (const auto& [message, count] : sorted)
+    errors.push_back({{"message", message}, {"count", count}, {"traceback", script_errors_->traceback(message)}});
+  return errors;
 }
 
 void RunReport::sample_time_series(int64_t now_ns) {

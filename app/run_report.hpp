@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "app/error_table.hpp"
 #include "app/live_view.hpp"
 #include "app/metrics_endpoint.hpp"
 #include "app/output_sink.hpp"
@@ -52,7 +55,10 @@ class RunReport {
   bool thresholds_demand_abort(int64_t now_ns);
 
   // Prints the summary, writes --summary-export and the outputs, returns whether every threshold passed.
-  bool write_final(const std::map<std::string, uint64_t>& script_errors, bool interrupted);
+  bool write_final(bool interrupted);
+  // The run's script errors (owned by the caller, alive until the files are written): listed after the summary's
+  // metrics and exported as the summary JSON's "errors".
+  void set_script_errors(const ErrorTable* errors) { script_errors_ = errors; }
   // A breaking-point search's result (owned by the caller, alive until the files are written): its section follows
   // the metrics in the summary and joins the summary JSON as "breaking_point".
   void set_breaking_point(const engine::output::BreakingPointResult* result) { breaking_point_ = result; }
@@ -76,10 +82,10 @@ class RunReport {
                                                 const std::vector<engine::schedule::ScenarioConfig>& scenarios) const;
   LiveTotals live_totals() const;
   const std::vector<engine::metrics::ThresholdResult>& evaluate_final(double elapsed, bool* passed);
-  void print_summary(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed,
-                     const std::map<std::string, uint64_t>& script_errors, bool interrupted);
+  void print_summary(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed, bool interrupted);
   void write_files(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed);
   void write_summary_files(const std::vector<engine::metrics::ThresholdResult>& results, double elapsed);
+  nlohmann::json errors_json() const;
 
   const TestRunConfig& config_;
   engine::metrics::Store store_;
@@ -101,6 +107,7 @@ class RunReport {
   std::string scrape_text_;  // what /metrics serves: the store as of the last complete tick
   const engine::output::BreakingPointResult* breaking_point_ = nullptr;
   uint64_t interrupted_iterations_ = 0;
+  const ErrorTable* script_errors_ = nullptr;
   std::vector<std::string> notes_;
   engine::output::Timeline timeline_;
   int64_t start_unix_ms_ = 0;

@@ -59,6 +59,7 @@ void TestRun::open_main_loop() {
   uv_loop_init(&loop_);
   mailbox_ = std::make_unique<engine::loop::Mailbox>(&loop_);
   reporting_ = std::make_unique<RunReport>(config_);
+  reporting_->set_script_errors(&script_errors_);
   for (uv_signal_t* signal : {&sigint_, &sigterm_}) {
     uv_signal_init(&loop_, signal);
     signal->data = this;
@@ -263,6 +264,7 @@ void TestRun::run_scenario() {
   phase_ = Phase::Running;
   run_start_ns_ = mono_now_ns();
   worker_status_.assign(hosts_.size(), {});
+  worker_finished_.assign(hosts_.size(), false);
   reporting_->mark_start(run_start_ns_);
   // Ticks aligned on the run's start: second N of the run is judged right after it ends (delayAbortEval, steps).
   uv_timer_again(&tick_);
@@ -273,8 +275,9 @@ void TestRun::run_scenario() {
   for (auto& host : hosts_) {
     host->run_plan(
         run_start_ns_, vu_end_timeout_ns,
-        [this](engine::schedule::WorkerScheduler::Finished result) {
+        [this, index = host->index()](engine::schedule::WorkerScheduler::Finished result) {
           ++workers_finished_;
+          worker_finished_[index] = true;
           interrupted_iterations_ += result.interrupted;
         },
         [this](std::string message) {
@@ -332,7 +335,7 @@ bool TestRun::collect_all() {
 
 void TestRun::merge_report(WorkerReport report) {
   for (const auto& error : report.errors) {
-    if (script_errors_.add(error.message, error.count)) {
+    if (script_errors_.add(error.message, error.count, error.traceback)) {
       reporting_->clear_live_view();
       std::fprintf(stderr, "luaload: iteration error: %s\n%s\n", error.message.c_str(), error.traceback.c_str());
     }
@@ -400,8 +403,16 @@ void TestRun::on_interrupt() {
     stop_workers(mono_now_ns() + config_.interrupt_grace_ns);
     return;
   }
-  // Second Ctrl-C: what we have is reported and written, then we leave without waiting for the workers.
-  reporting_->write_final(script_errors_.counts(), /*interrupted=*/true);
+  // Second Ctrl-C: what we have is reported and written, then we leave without waiting for the workers. Their
+  // iterations still running are cut now: they count as interrupted, as of each worker's latest status.
+  if (phase_ == Phase::Running) {
+    uint64_t interrupted = interrupted_iterations_;
+    for (size_t i = 0; i < worker_status_.size(); ++i) {
+      if (!worker_finished_[i]) interrupted += worker_status_[i].interrupted + worker_status_[i].active_vus;
+    }
+    reporting_->set_interrupted_iterations(interrupted);
+  }
+  reporting_->write_final(/*interrupted=*/true);
   std::fflush(stdout);
   std::_Exit(kExitExternalAbort);
 }
@@ -410,7 +421,7 @@ int TestRun::report_results() {
   phase_ = Phase::Reporting;
   if (search_) search_->finish(scenario_elapsed_ns_);
   if (search_) reporting_->set_breaking_point(&search_->result());
-  bool thresholds_ok = reporting_->write_final(script_errors_.counts(), interrupts_ > 0);
+  bool thresholds_ok = reporting_->write_final(interrupts_ > 0);
   // In a breaking-point search failing thresholds are how the search ends: the run fails only when not even the
   // first step held them.
   if (search_) thresholds_ok = search_->result().highest_ok_rate.has_value() || !search_->result().broke;

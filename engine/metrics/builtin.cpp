@@ -34,6 +34,7 @@ const std::array<MetricDef, kBuiltinCount>& table() {
       {"http_req_receiving", Trend, Time},
       {"iteration_start_lag", Trend, Time},
       {"http_req_duration_corrected", Trend, Time},
+      {"iteration_failed", Rate, Default},
   }};
   return kTable;
 }

@@ -5,7 +5,8 @@
 
 namespace luaload::engine::metrics::builtin {
 
-// k6's builtin metrics (k6 metrics/builtin.go), pre-defined in every Registry with exactly these ids.
+// k6's builtin metrics (k6 metrics/builtin.go), then luaload's own, pre-defined in every Registry with exactly
+// these ids.
 inline constexpr MetricId kVus = 0;                    // Gauge, recorded by the main thread
 inline constexpr MetricId kVusMax = 1;                 // Gauge, recorded by the main thread
 inline constexpr MetricId kIterations = 2;             // Counter
@@ -26,7 +27,8 @@ inline constexpr MetricId kHttpReqWaiting = 16;        // Trend, Time
 inline constexpr MetricId kHttpReqReceiving = 17;      // Trend, Time
 inline constexpr MetricId kIterationStartLag = 18;     // Trend, Time: arrival rate, scheduled -> actual start
 inline constexpr MetricId kHttpReqDurationCorrected = 19;  // Trend, Time: duration + the iteration's start lag
-inline constexpr MetricId kBuiltinCount = 20;
+inline constexpr MetricId kIterationFailed = 20;      // Rate: 1 per failed or aborted iteration, 0 per completed
+inline constexpr MetricId kBuiltinCount = 21;
 
 // The definitions, indexed by the ids above.
 const MetricDef& definition(MetricId id);

@@ -210,6 +210,7 @@ void ScenarioRun::on_iteration_done(VuSlot& slot, IterationOutcome outcome) {
     // Failed iterations count, like k6: the VU ran the whole function, it just did not end well.
     registry_.add(builtin::kIterations, tags_, 1);
     registry_.add(builtin::kIterationDuration, tags_, static_cast<double>(now - slot.iteration_start_ns) / 1e6);
+    registry_.add(builtin::kIterationFailed, tags_, outcome == IterationOutcome::Completed ? 0 : 1);
     ++stats_.iterations;
   }
   if (outcome != IterationOutcome::Aborted) {

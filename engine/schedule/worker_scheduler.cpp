@@ -76,6 +76,7 @@ WorkerStatus WorkerScheduler::status() const {
     status.allocated_vus += run->allocated_vus();
     status.iterations_done += run->stats().iterations;
     status.dropped += run->stats().dropped;
+    status.interrupted += run->stats().interrupted;
   }
   return status;
 }

@@ -28,6 +28,7 @@ struct WorkerStatus {
   size_t allocated_vus = 0;    // VUs initialised so far (arrival rate grows them up to maxVUs)
   uint64_t iterations_done = 0;
   uint64_t dropped = 0;
+  uint64_t interrupted = 0;    // iterations cut short so far (gracefulStop, gracefulRampDown, a stop)
   std::map<std::string, size_t> active_vus_by_scenario;  // the live view's per-scenario VU counts
 };
 

@@ -43,5 +43,17 @@ TEST(ErrorTableTest, TheWorkersOverflowEntryDoesNotTakeAPlaceUnderTheCap) {
   EXPECT_EQ(table.counts().at(ErrorTable::kOverflowMessage), 8u);
 }
 
+TEST(ErrorTableTest, EachMessageKeepsTheTracebackOfItsFirstOccurrence) {
+  ErrorTable table;
+  table.add("boom", 1, "first traceback");
+  table.add("boom", 1, "second traceback");
+  EXPECT_EQ(table.traceback("boom"), "first traceback");
+  EXPECT_EQ(table.traceback("never seen"), "");
+  for (size_t i = 0; i < ErrorTable::kMaxDistinct; ++i) table.add("id " + std::to_string(i), 1, "tb");
+  table.add("past the cap", 1, "its traceback");
+  EXPECT_EQ(table.traceback("past the cap"), "");
+  EXPECT_EQ(table.traceback(ErrorTable::kOverflowMessage), "");
+}
+
 }  // namespace
 }  // namespace luaload::app

@@ -74,6 +74,10 @@ TEST_F(EndingsTest, ASecondCtrlCStillWritesEveryFileAndExits105) {
   ::kill(run_.pid(), SIGINT);
   EXPECT_EQ(wait_exit(), 105) << read_text(dir_.path() / "run.log");
   expect_every_file_complete();
+  // Both VUs were in their 30 s sleep: the second Ctrl-C cut two iterations (issue 10, defect 5: it said 0).
+  auto summary = read_json_file(path("summary.json"));
+  EXPECT_EQ(summary["state"]["interruptedIterations"], 2) << summary["state"].dump();
+  EXPECT_NE(read_text(dir_.path() / "run.log").find("2 iterations interrupted"), std::string::npos);
 }
 
 TEST_F(EndingsTest, AnAbortOnFailThresholdWritesEveryFileAndExits99) {
