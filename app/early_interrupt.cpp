@@ -13,13 +13,19 @@ namespace {
 
 volatile std::sig_atomic_t g_interrupts = 0;
 
-// Async-signal-safe: only a flag, write(2) and _exit.
+// Async-signal-safe: only a flag, write(2) and _exit. The init code checks the flag every few thousand
+// instructions (bindings::read_script_options), so the first signal stops it; only code stuck inside one C call
+// (os.execute, io.read) ignores it, which is what the third signal is for.
 void on_early_signal(int) {
   g_interrupts = g_interrupts + 1;
-  if (g_interrupts >= 2) _exit(kExitExternalAbort);
-  constexpr const char kMessage[] =
-      "\nluaload: stopping once the script's init code returns (Ctrl-C again to quit now)\n";
-  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, kMessage, sizeof(kMessage) - 1);
+  if (g_interrupts >= 3) _exit(kExitExternalAbort);
+  constexpr const char kFirst[] =
+      "\nluaload: stopping the script's init code; the summary and files are still written\n";
+  constexpr const char kSecond[] =
+      "\nluaload: still stopping (the init code is inside a C call); Ctrl-C once more quits without the files\n";
+  const char* message = g_interrupts == 1 ? kFirst : kSecond;
+  const size_t length = g_interrupts == 1 ? sizeof(kFirst) - 1 : sizeof(kSecond) - 1;
+  [[maybe_unused]] ssize_t written = write(STDERR_FILENO, message, length);
 }
 
 }  // namespace

@@ -236,14 +236,19 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
 
   // The script's options come from running its init code once, in a throw-away Lua state.
   bindings::ScriptFacts facts;
-  auto options_json = bindings::read_script_options(config.script, config.runtime, &error, &facts);
+  auto options_json = bindings::read_script_options(config.script, config.runtime, &error, &facts,
+                                                    [] { return early_interrupt_pending(); });
+  // A Ctrl-C stopped the init code: the run goes on with default options only to stop at once, writing the (empty)
+  // summary and every promised file, and exiting 105 (TestRun sees the pending interrupt).
+  const bool interrupted = !options_json && early_interrupt_pending();
+  if (interrupted) options_json = "{}";
   if (!options_json) return init_failure(error);
   nlohmann::json parsed = nlohmann::json::parse(*options_json, nullptr, false);
   if (parsed.is_discarded()) return config_error("options could not be read: " + *options_json);
   if (!engine::schedule::parse_script_options(parsed, &config.options, &error)) return config_error(error);
   if (!apply_flags(flags, &config.options, &error)) return config_error(error);
   if (!engine::schedule::resolve_scenarios(config.options, &config.scenarios, &error)) return config_error(error);
-  if (!check_exec_functions(config, facts.functions, &error)) return config_error(error);
+  if (!interrupted && !check_exec_functions(config, facts.functions, &error)) return config_error(error);
   config.runtime.insecure_skip_tls_verify = config.options.insecure_skip_tls_verify.value_or(false);
   config.runtime.max_redirects = config.options.max_redirects.value_or(10);
   if (config.options.user_agent) config.runtime.user_agent = *config.options.user_agent;

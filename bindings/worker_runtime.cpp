@@ -160,8 +160,22 @@ std::set<std::string> global_functions(WorkerRuntime::Impl& impl, VuState& vu) {
 
 }  // namespace
 
+namespace {
+
+// Hooks take no user data; read_script_options runs on one thread at a time per thread, so a thread_local will do.
+thread_local const std::function<bool()>* t_stop_requested = nullptr;
+
+void stop_hook(lua_State* L, lua_Debug*) {
+  if (t_stop_requested != nullptr && (*t_stop_requested)()) luaL_error(L, "%s", kInitInterruptedMessage);
+}
+
+constexpr int kStopCheckInstructions = 4096;
+
+}  // namespace
+
 std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
-                                               std::string* error, ScriptFacts* facts) {
+                                               std::string* error, ScriptFacts* facts,
+                                               std::function<bool()> stop_requested) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   std::optional<std::string> result;
@@ -171,7 +185,17 @@ std::optional<std::string> read_script_options(const ScriptSource& script, const
   {
     WorkerRuntime::Impl impl(&loop, -1, own_config);
     if (impl.init(script, false, error)) {
-      if (VuState* vu = impl.new_vu(0, error)) {
+      if (stop_requested) {
+        luaJIT_setmode(impl.L(), 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+        t_stop_requested = &stop_requested;
+        lua_sethook(impl.L(), stop_hook, LUA_MASKCOUNT, kStopCheckInstructions);
+      }
+      VuState* vu = impl.new_vu(0, error);
+      if (stop_requested) {
+        lua_sethook(impl.L(), nullptr, 0, 0);
+        t_stop_requested = nullptr;
+      }
+      if (vu != nullptr) {
         result = options_json(impl, *vu, error);
         if (result && facts) {
           impl.stream_metrics();

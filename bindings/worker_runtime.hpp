@@ -98,7 +98,13 @@ struct ScriptFacts {
 // and returns the global `options` converted to JSON ("{}" when absent). nullopt with *error (file:line and
 // traceback) on a syntax or init error. Network calls are refused there like in any init code. `facts`, when
 // given, receives what else the run checks before it starts, so that the init code runs only once for them.
+//
+// `stop_requested`, when given, is asked every few thousand Lua instructions (the throw-away state runs with the JIT
+// off, since compiled loops skip hooks): once it says true, the init code is stopped with an error ending in
+// kInitInterruptedMessage, so a Ctrl-C ends even an endless loop there.
+inline constexpr const char* kInitInterruptedMessage = "interrupted (Ctrl-C) while the init code ran";
 std::optional<std::string> read_script_options(const ScriptSource& script, const RuntimeConfig& config,
-                                               std::string* error, ScriptFacts* facts = nullptr);
+                                               std::string* error, ScriptFacts* facts = nullptr,
+                                               std::function<bool()> stop_requested = {});
 
 }  // namespace luaload::bindings

@@ -79,6 +79,25 @@ TEST_F(RobustnessTest, ASecondCtrlCDuringTheVusInitExits105) {
   EXPECT_EQ(wait_exit(milliseconds(15'000)), 105) << log();
 }
 
+// Issue 10, defect 2: an endless loop in the init code read for the options could not be stopped, and the second
+// Ctrl-C lost every file. Now one Ctrl-C stops it; two do the same (the second is not an emergency exit).
+constexpr const char* kEndlessInit = "local n = 0\nwhile true do n = n + 1 end\nfunction default() end\n";
+
+TEST_F(RobustnessTest, CtrlCStopsAnEndlessLoopInTheInitCodeAndWritesEveryFile) {
+  for (int signals : {1, 2}) {
+    const auto summary = dir_.path() / ("summary" + std::to_string(signals) + ".json");
+    const auto junit = dir_.path() / ("junit" + std::to_string(signals) + ".xml");
+    start(kEndlessInit, {"-d", "10s", "--summary-export", summary.string(), "--junit", junit.string()});
+    signal_at(milliseconds(1000));
+    if (signals == 2) signal_at(milliseconds(1200));
+    EXPECT_EQ(wait_exit(milliseconds(10'000)), 105) << log();
+    EXPECT_LT(Clock::now() - started_, milliseconds(8'000)) << "the loop was not stopped";
+    EXPECT_NE(log().find("the test was interrupted"), std::string::npos) << log();
+    EXPECT_FALSE(read_json_file(summary).is_discarded()) << "no --summary-export after " << signals << " Ctrl-C";
+    EXPECT_NE(read_text(junit).find("<testsuites"), std::string::npos) << "no --junit after " << signals << " Ctrl-C";
+  }
+}
+
 TEST_F(RobustnessTest, CtrlCWhileTheWorkersRunTheInitCodeExits105WithASummary) {
   // 1 s per Lua state: two for reading the options, then the worker's VUs from about 2 s to 7 s.
   start("local t = os.clock() while os.clock() - t < 1 do end\nfunction default() end",
