@@ -76,8 +76,9 @@ CLI::App* add_inspect_command(CLI::App& root, RunFlags& flags) {
   inspect->add_option("-u,--vus", flags.vus, "Number of virtual users");
   inspect->add_option("-d,--duration", flags.duration, "Test duration, e.g. 30s, 5m, 1h30m");
   inspect->add_option("-i,--iterations", flags.iterations, "Total iterations shared by all VUs");
-  inspect->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...]");
-  inspect->add_option("-e,--env", flags.env, "Environment variable for the script, KEY=VALUE (repeatable)");
+  inspect->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...]")->allow_extra_args(false);
+  inspect->add_option("-e,--env", flags.env, "Environment variable for the script, KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);  // one value per -e: `-e K=V script.lua` must not take the script as a value
   inspect->add_flag("--find-breaking-point", flags.find_breaking_point, "Inspect the breaking-point search");
   return inspect;
 }

@@ -165,7 +165,8 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
   run->add_option("-u,--vus", flags.vus, "Number of virtual users");
   run->add_option("-d,--duration", flags.duration, "Test duration, e.g. 30s, 5m, 1h30m");
   run->add_option("-i,--iterations", flags.iterations, "Total iterations shared by all VUs");
-  run->add_option("-e,--env", flags.env, "Environment variable for the script, KEY=VALUE (repeatable)");
+  run->add_option("-e,--env", flags.env, "Environment variable for the script, KEY=VALUE (repeatable)")
+      ->allow_extra_args(false);  // one value per -e: `-e K=V script.lua` must not take the script as a value
   run->add_option("--threads", flags.threads, "Worker threads (default: one per core)");
   run->add_flag("--insecure", flags.insecure, "Skip TLS certificate verification");
   run->add_option("--ca", flags.ca_file, "Extra CA certificate file (PEM) to trust");
@@ -174,10 +175,12 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
   run->add_flag("-q,--quiet", flags.quiet, "No live progress");
   run->add_flag("--no-summary", flags.no_summary, "No end-of-test summary on stdout (files and exit code as usual)");
   run->add_option("--grace", flags.grace, "How long running iterations get to finish after Ctrl-C (default 30s)");
-  run->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...], e.g. 5m:100,1h:100,5m:0");
+  run->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...], e.g. 5m:100,1h:100,5m:0")
+      ->allow_extra_args(false);
   run->add_flag("--find-breaking-point", flags.find_breaking_point,
                 "Raise the arrival rate in steps until a threshold fails (see docs/scenarios.md)");
-  run->add_option("-o,--out", flags.outs, "Stream results: json=FILE or csv=FILE, [:aggregate=1s] (repeatable)");
+  run->add_option("-o,--out", flags.outs, "Stream results: json=FILE or csv=FILE, [:aggregate=1s] (repeatable)")
+      ->allow_extra_args(false);
   run->add_option("--junit", flags.junit, "Write thresholds and checks as JUnit XML to this file");
   run->add_option("--metrics-addr", flags.metrics_addr, "Serve live Prometheus metrics at IP:PORT/metrics");
   run->add_option("--report", flags.report_html, "Write the self-contained HTML report to this file");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A worker's Lua state: standard libraries, cjson, the embedded lua/ modules wired to the C++ bindings.
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
@@ -149,6 +150,28 @@ void add_script_dir_to_path(lua_State* L, const std::string& script_path) {
   lua_pop(L, 1);
 }
 
+// print(...) as Lua's, but each line goes to stdout in one write of the stdio buffer: the workers share stdout,
+// and Lua's own print writes piece by piece, so lines of two threads interleaved mid-line.
+int l_print(lua_State* L) {
+  const int n = lua_gettop(L);
+  std::string line;
+  lua_getglobal(L, "tostring");
+  for (int i = 1; i <= n; ++i) {
+    lua_pushvalue(L, -1);
+    lua_pushvalue(L, i);
+    lua_call(L, 1, 1);
+    size_t length = 0;
+    const char* text = lua_tolstring(L, -1, &length);
+    if (text == nullptr) return luaL_error(L, "'tostring' must return a string to 'print'");
+    if (i > 1) line += '\t';
+    line.append(text, length);
+    lua_pop(L, 1);
+  }
+  line += '\n';
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  return 0;
+}
+
 int setup_cb(lua_State* L) {
   auto* impl = static_cast<WorkerRuntime::Impl*>(lua_touserdata(L, 1));
   lua_settop(L, 0);
@@ -158,6 +181,8 @@ int setup_cb(lua_State* L) {
   lua_pushcfunction(L, l_os_exit);
   lua_setfield(L, -2, "exit");
   lua_pop(L, 1);
+  lua_pushcfunction(L, l_print);
+  lua_setglobal(L, "print");
   open_json(L);
   open_modules(L, impl);
 

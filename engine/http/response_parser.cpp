@@ -35,6 +35,7 @@ void ResponseParser::begin(const RequestLimits& limits, bool head_request, Respo
   limits_ = limits;
   head_request_ = head_request;
   complete_ = false;
+  last_byte_ = 0;
   keep_alive_ = false;
   status_ = 0;
   consumed_ = 0;
@@ -135,6 +136,7 @@ ResponseParser::State ResponseParser::feed(const char* data, size_t size) {
   llhttp_errno_t rc = llhttp_execute(&parser_, data, size);
   if (rc == HPE_OK) {
     consumed_ = size;
+    if (size > 0) last_byte_ = data[size - 1];
     return State::Incomplete;
   }
   if (rc == HPE_PAUSED && complete_) {
@@ -142,7 +144,18 @@ ResponseParser::State ResponseParser::feed(const char* data, size_t size) {
     return State::Complete;
   }
   if (error_code_ != ErrorCode::None) return State::Failed;
-  return fail(ErrorCode::MalformedResponse, llhttp_get_error_reason(&parser_));
+  std::string reason = llhttp_get_error_reason(&parser_);
+  // llhttp names the character it choked on, not why: a line ended by LF alone is the usual cause (a hand-written
+  // server), so say so.
+  const char* at = llhttp_get_error_pos(&parser_);
+  if (status_ == 0 && at != nullptr && at >= data && at < data + size) {  // in the head: body bytes may hold LFs
+    for (const char* p = data; p <= at; ++p) {
+      if (*p != '\n' || (p > data ? p[-1] : last_byte_) == '\r') continue;
+      reason += " (a line ended with a bare LF; HTTP/1.1 lines must end with CRLF)";
+      break;
+    }
+  }
+  return fail(ErrorCode::MalformedResponse, reason);
 }
 
 ResponseParser::State ResponseParser::finish() {

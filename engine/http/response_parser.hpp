@@ -74,6 +74,7 @@ class ResponseParser {
   size_t header_bytes_ = 0;
   size_t consumed_ = 0;
   ErrorCode error_code_ = ErrorCode::None;
+  char last_byte_ = 0;  // the last byte of the previous feed(), to tell a bare LF at the start of the next
   std::string error_;
 };
 

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <chrono>
+#include <sstream>
 #include <thread>
 
 #include "support/files.hpp"
@@ -179,6 +180,43 @@ TEST_F(RobustnessTest, AbortInTeardownExits108) {
                        milliseconds(15'000));
   EXPECT_EQ(r.exit_code, 108) << r.err;
   EXPECT_NE(r.err.find("test aborted by the script: cleanup failed"), std::string::npos) << r.err;
+}
+
+// Issue 10, defect 7: `-e K=V script.lua` took the script as a second -e value ("script is required").
+TEST_F(RobustnessTest, RepeatableFlagsBeforeTheScriptTakeOneValueEach) {
+  const std::string script =
+      dir_.write_file("env.lua", "local ll = require('luaload')\nfunction default() print('env ' .. ll.env.A .. "
+                                 "ll.env.B) end\n").string();
+  auto r = run_process({LUALOAD_BINARY, "run", "-e", "A=1", "-e", "B=2", "-o", "json=" + (dir_.path() / "o.json").string(),
+                        script, "-i", "1", "-q", "--no-summary"},
+                       milliseconds(15'000));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("env 12"), std::string::npos) << r.out << r.err;
+  r = run_process({LUALOAD_BINARY, "inspect", "-s", "1s:2", script}, milliseconds(10'000));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+// Issue 10, defect 7: print() lines of different worker threads interleaved mid-line.
+TEST_F(RobustnessTest, PrintLinesOfDifferentWorkersNeverInterleave) {
+  const std::string script = dir_.write_file("print.lua", R"(
+local ll = require("luaload")
+function default()
+  local id = tostring(ll.vu.id)
+  local piece = string.rep(id, 300)
+  for _ = 1, 20 do print(piece, piece, piece) end
+end
+)").string();
+  auto r = run_process({LUALOAD_BINARY, "run", script, "-u", "4", "--threads", "4", "-i", "200", "-q", "--no-summary"},
+                       milliseconds(30'000));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  size_t count = 0;
+  for (std::string line; std::getline(lines, line); ++count) {
+    ASSERT_FALSE(line.empty());
+    const std::string piece(300, line[0]);
+    ASSERT_EQ(line, piece + "\t" + piece + "\t" + piece) << "line " << count << " is mixed";
+  }
+  EXPECT_EQ(count, 200u * 20u);
 }
 
 TEST_F(RobustnessTest, InspectingADirectoryExits104SayingSo) {

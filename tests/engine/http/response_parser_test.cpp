@@ -32,6 +32,19 @@ TEST_F(ResponseParserTest, ContentLengthBodyCompletesWithStatusHeadersAndBody) {
   EXPECT_TRUE(parser_.keep_alive());
 }
 
+// Issue 10, defect 7: llhttp's reason ("Invalid header value char") did not name the cause.
+TEST_F(ResponseParserTest, ABareLfIsNamedAsTheCauseEvenAcrossFeeds) {
+  ASSERT_EQ(feed("HTTP/1.1 200 OK\r\nContent-Length: 0\nX: y\r\n\r\n"), State::Failed);
+  EXPECT_NE(parser_.error().find("bare LF"), std::string::npos) << parser_.error();
+  parser_.begin({}, false, &response_);
+  ASSERT_EQ(parser_.feed("HTTP/1.1 200 OK\r\nContent-Length: 0", 33), State::Incomplete);
+  ASSERT_EQ(parser_.feed("\nX: y\r\n\r\n", 10), State::Failed);
+  EXPECT_NE(parser_.error().find("bare LF"), std::string::npos) << parser_.error();
+  // Another malformed head says nothing about LF.
+  ASSERT_EQ(feed("HTTP/1.1 2x0 OK\r\n\r\n"), State::Failed);
+  EXPECT_EQ(parser_.error().find("bare LF"), std::string::npos) << parser_.error();
+}
+
 TEST_F(ResponseParserTest, HeaderLookupIsCaseInsensitiveAndNamesKeepTheirCase) {
   ASSERT_EQ(feed("HTTP/1.1 200 OK\r\ncOnTeNt-TyPe: text/plain\r\nContent-Length: 0\r\n\r\n"), State::Complete);
   EXPECT_EQ(response_.headers[0].name, "cOnTeNt-TyPe");
