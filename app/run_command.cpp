@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
+#include <cctype>
 #include <cstdio>
+#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -157,6 +161,35 @@ bool check_ca_file(const std::string& path, std::string* error) {
   return true;
 }
 
+// "512MB", "2GB", "64M", "1g", "1048576" (bytes), "0" (no limit); units are powers of 1024.
+std::optional<size_t> parse_memory_size(const std::string& text) {
+  size_t digits = 0;
+  while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+  if (digits == 0 || digits > 12) return std::nullopt;
+  const uint64_t number = std::stoull(text.substr(0, digits));
+  std::string unit = text.substr(digits);
+  for (char& c : unit) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  int shift = 0;
+  if (unit == "" || unit == "B") shift = 0;
+  else if (unit == "K" || unit == "KB") shift = 10;
+  else if (unit == "M" || unit == "MB") shift = 20;
+  else if (unit == "G" || unit == "GB") shift = 30;
+  else return std::nullopt;
+  const uint64_t bytes = number << shift;
+  if (number != 0 && bytes < (8u << 20)) return std::nullopt;  // below 8 MB not even the libraries fit
+  return static_cast<size_t>(bytes);
+}
+
+// Half the machine's physical memory, shared by the workers: a runaway script fails its iterations before the
+// machine swaps or the OOM killer picks a process.
+size_t default_lua_memory_limit(int workers) {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return 0;
+  const uint64_t physical = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+  return static_cast<size_t>(physical / 2 / static_cast<uint64_t>(std::max(1, workers)));
+}
+
 }  // namespace
 
 CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
@@ -174,6 +207,8 @@ CLI::App* add_run_command(CLI::App& root, RunFlags& flags, int& exit_code) {
   run->add_flag("--no-thresholds", flags.no_thresholds, "Do not evaluate thresholds");
   run->add_flag("-q,--quiet", flags.quiet, "No live progress");
   run->add_flag("--no-summary", flags.no_summary, "No end-of-test summary on stdout (files and exit code as usual)");
+  run->add_option("--max-lua-memory", flags.max_lua_memory,
+                  "Lua heap limit per worker, e.g. 512MB or 2GB; 0 for none (default: half the RAM over the workers)");
   run->add_option("--grace", flags.grace, "How long running iterations get to finish after Ctrl-C (default 30s)");
   run->add_option("-s,--stage", flags.stages, "Ramping VUs, DURATION:TARGET[,...], e.g. 5m:100,1h:100,5m:0")
       ->allow_extra_args(false);
@@ -216,6 +251,14 @@ int prepare_run_config(const RunFlags& flags, const std::string& code, TestRunCo
   if (!check_ca_file(flags.ca_file, &error)) return config_error(error);
   if (flags.threads && *flags.threads < 1) return config_error("--threads must be at least 1");
   config.threads = flags.threads.value_or(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  // Known before the options are read: the init code run for them is held to the same limit.
+  if (!flags.max_lua_memory.empty()) {
+    auto bytes = parse_memory_size(flags.max_lua_memory);
+    if (!bytes) return config_error("--max-lua-memory is not a size (e.g. 512MB, 2GB, 0): \"" + flags.max_lua_memory + "\"");
+    config.runtime.lua_memory_limit = *bytes;
+  } else {
+    config.runtime.lua_memory_limit = default_lua_memory_limit(config.threads);
+  }
   auto grace = core::parse_duration(flags.grace);
   if (!grace) return config_error("--grace is not a duration: \"" + flags.grace + "\"");
   config.interrupt_grace_ns = *grace;

@@ -29,6 +29,7 @@ struct RunFlags {
   bool quiet = false;
   bool no_summary = false;
   std::string grace = "30s";
+  std::string max_lua_memory;  // --max-lua-memory 512MB: per worker; empty: half the physical memory over the workers
   std::optional<std::string> stages;  // --stage 5m:100,1h:100,5m:0
   bool find_breaking_point = false;
   std::vector<std::string> outs;  // --out json=FILE[:aggregate=1s] | csv=FILE[...]

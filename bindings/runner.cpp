@@ -139,7 +139,11 @@ void WorkerRuntime::Impl::resume(VuState& vu, int nargs) {
   lua_State* thread = vu.thread;
   VuState* previous = current_;
   current_ = &vu;
-  const int status = lua_resume(thread, nargs);
+  int status = 0;
+  {
+    LuaHeap::Enforce enforce(heap_);
+    status = lua_resume(thread, nargs);
+  }
   current_ = previous;
   if (vu.root_key != 0) {
     on_task_resumed(vu, status);
@@ -158,13 +162,14 @@ void WorkerRuntime::Impl::resume(VuState& vu, int nargs) {
   std::string message = "the VU's coroutine ended unexpectedly";
   if (status != 0) {
     const char* text = lua_tostring(thread, -1);
-    message = text != nullptr ? text : "error object is not a string";
+    message = reported_error(text != nullptr ? text : "error object is not a string");
   }
   vu.once_value = message;
   if (!vu.once) {
     record_error(message);
   }
   drop_coroutine(vu);
+  recover_heap();
   finish(vu, IterationOutcome::Failed, vu.starting);
 }
 
@@ -194,9 +199,11 @@ void WorkerRuntime::Impl::on_done_marker(VuState& vu) {
   const char* value = lua_tolstring(thread, 3, &length);
   vu.once_value.assign(value != nullptr ? value : "", length);
   lua_settop(thread, 0);
+  if (!ok) vu.once_value = reported_error(vu.once_value);
   if (!ok && !vu.once) {
     record_error(vu.once_value);
   }
+  recover_heap();
   finish(vu, ok ? IterationOutcome::Completed : IterationOutcome::Failed, vu.starting);
 }
 

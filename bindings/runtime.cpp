@@ -43,7 +43,7 @@ WorkerRuntime::Impl::~Impl() {
 
 bool WorkerRuntime::Impl::init(const ScriptSource& script, bool with_network, std::string* error) {
   script_path_ = script.path;
-  L_ = luaL_newstate();
+  L_ = lua_newstate(&LuaHeap::allocate, &heap_);
   if (L_ == nullptr) {
     *error = "cannot create a Lua state (out of memory)";
     return false;
@@ -93,13 +93,18 @@ VuState* WorkerRuntime::Impl::new_vu(uint64_t vu_id, std::string* error) {
   lua_setfenv(L_, -2);
   VuState* previous = current_;
   current_ = vu.get();
-  const int status = lua_pcall(L_, 0, 0, -2);
+  int status = 0;
+  {
+    LuaHeap::Enforce enforce(heap_);
+    status = lua_pcall(L_, 0, 0, -2);
+  }
   current_ = previous;
   if (status != 0) {
-    *error = lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "init code raised a non-string error";
+    *error = reported_error(lua_isstring(L_, -1) ? lua_tostring(L_, -1) : "init code raised a non-string error");
     lua_pop(L_, 2);
     luaL_unref(L_, LUA_REGISTRYINDEX, vu->env_ref);
     luaL_unref(L_, LUA_REGISTRYINDEX, vu->end_hooks_ref);
+    recover_heap();
     return nullptr;
   }
   lua_pop(L_, 1);
@@ -137,6 +142,17 @@ VuState& WorkerRuntime::Impl::require_vu(lua_State* L, const char* api) {
   }
   // luaL_error does not return.
   return *current_;
+}
+
+std::string WorkerRuntime::Impl::reported_error(const std::string& message) const {
+  // The limit's message first (the report's line), then LuaJIT's with its traceback.
+  return heap_.limit_hit() ? heap_.limit_message(worker_index_) + "\n" + message : message;
+}
+
+void WorkerRuntime::Impl::recover_heap() {
+  if (!heap_.limit_hit()) return;
+  lua_gc(L_, LUA_GCCOLLECT, 0);
+  heap_.recover();
 }
 
 VuState& WorkerRuntime::Impl::require_waiting_vu(lua_State* L, const char* api) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "bindings/expected_statuses.hpp"
+#include "bindings/lua_heap.hpp"
 #include "bindings/request_tags.hpp"
 #include "bindings/worker_runtime.hpp"
 #include "engine/http/client.hpp"
@@ -188,6 +189,12 @@ class WorkerRuntime::Impl {
   void close(std::function<void()> on_closed);
 
   lua_State* L() { return L_; }
+  LuaHeap& heap() { return heap_; }
+  // The error an iteration or init code ended with, as reported: the memory limit's message when the heap refused
+  // an allocation (LuaJIT says only "not enough memory"), else `message` itself.
+  std::string reported_error(const std::string& message) const;
+  // After a Lua run that hit the memory limit: collects the garbage it left so that the next run has room.
+  void recover_heap();
   uv_loop_t* loop() { return loop_; }
   const RuntimeConfig& config() const { return config_; }
   engine::metrics::Registry& registry() { return registry_; }
@@ -254,6 +261,7 @@ class WorkerRuntime::Impl {
   uv_loop_t* loop_;
   int worker_index_;
   RuntimeConfig config_;
+  LuaHeap heap_{config_.lua_memory_limit};  // declared before L_: the state allocates from it until lua_close
   lua_State* L_ = nullptr;
   engine::metrics::Registry registry_;
   RequestTags request_tags_{registry_};

@@ -30,6 +30,9 @@ struct RuntimeConfig {
   std::string user_agent = "luaload/0.1";
   // ll.shared: copies of a config share one store, so every worker started from the run's config sees the same.
   std::shared_ptr<SharedStore> shared = std::make_shared<SharedStore>();
+  // The most bytes this worker's Lua state may hold (--max-lua-memory); 0 for no limit. Past it the running
+  // iteration (or init code) fails with "Lua memory limit of N MB reached in worker W".
+  size_t lua_memory_limit = 0;
 };
 
 // Everything Lua on one worker: its lua_State (script compiled once), its VUs (one coroutine each, own globals),

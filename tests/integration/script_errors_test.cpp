@@ -66,5 +66,36 @@ TEST_F(ScriptErrorsTest, FiveHundredDistinctMessagesInOneBurstAreAllKept) {
   }
 }
 
+// Issue 10, defect 4: a VU that builds a table of 1 MB strings grew to the machine's limit. With the heap limit
+// each such iteration fails with the limit's message, the run ends normally and its files are written.
+TEST_F(ScriptErrorsTest, IterationsPastTheLuaMemoryLimitFailWithItsMessageAndTheRunEndsNormally) {
+  auto r = run(R"(
+function default()
+  local t = {}
+  while true do t[#t + 1] = string.rep("x", 2 ^ 20) .. #t end
+end
+)",
+               {"-u", "2", "-i", "6", "--threads", "2", "--max-lua-memory", "64MB"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto s = summary();
+  ASSERT_FALSE(s.is_discarded());
+  EXPECT_EQ(s["metrics"]["iterations"]["values"]["count"], 6);
+  EXPECT_EQ(s["metrics"]["iteration_failed"]["values"]["rate"], 1);
+  ASSERT_GE(s["errors"].size(), 1u);
+  for (const auto& e : s["errors"]) {
+    EXPECT_NE(e["message"].get<std::string>().find("Lua memory limit of 64 MB reached in worker"), std::string::npos)
+        << e.dump();
+  }
+}
+
+TEST_F(ScriptErrorsTest, ABadMaxLuaMemoryIsAConfigError) {
+  for (const char* bad : {"lots", "12XB", "1MB", "-5MB"}) {
+    auto r = run("function default() end\n", {"-i", "1", "--max-lua-memory", bad});
+    EXPECT_EQ(r.exit_code, 104) << bad << r.err;
+    EXPECT_NE(r.err.find("--max-lua-memory"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(run("function default() end\n", {"-i", "1", "--max-lua-memory", "0"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace luaload::test
