@@ -141,6 +141,7 @@ void TestRun::report_stuck(const char* consequence) {
   for (size_t i = 0; i < last_reply_ns_.size(); ++i) {
     const double silent_s = static_cast<double>(now - last_reply_ns_[i]) / kSecondNs;
     if (silent_s < 1.0) continue;
+    stuck_workers_[i] = true;
     char note[160];
     std::snprintf(note, sizeof(note), "worker %zu was stuck in Lua (a CPU-bound loop?): its last %.0fs are missing", i,
                   silent_s);
@@ -176,6 +177,7 @@ bool TestRun::start_workers(std::string* error) {
     hosts_.back()->start(config_.script, config_.runtime, [pending](std::string e) { pending->reply(std::move(e)); });
   }
   last_reply_ns_.assign(hosts_.size(), mono_now_ns());
+  stuck_workers_.assign(hosts_.size(), false);
   run_until([&] { return pending->left == 0 || interrupts_ > 0; });
   *error = pending->error;
   if (pending->left > 0) return false;  // Ctrl-C: run_phases reports what there is
@@ -320,8 +322,12 @@ int TestRun::run_teardown(const std::string& setup_json) {
 }
 
 bool TestRun::collect_all() {
-  auto pending = std::make_shared<size_t>(hosts_.size());
+  // A worker already found stuck will not answer: waiting kReplyGraceNs more for it only delays the summary.
+  size_t stuck = 0;
+  for (bool s : stuck_workers_) stuck += s ? 1 : 0;
+  auto pending = std::make_shared<size_t>(hosts_.size() - stuck);
   for (auto& host : hosts_) {
+    if (stuck_workers_[host->index()]) continue;
     host->collect([this, index = host->index(), pending](WorkerReport report) {
       last_reply_ns_[index] = mono_now_ns();
       merge_report(std::move(report));
@@ -330,7 +336,7 @@ bool TestRun::collect_all() {
   }
   const int64_t deadline = mono_now_ns() + kReplyGraceNs;
   run_until([&] { return *pending == 0 || mono_now_ns() >= deadline; });
-  return *pending == 0;
+  return *pending == 0 && stuck == 0;
 }
 
 void TestRun::merge_report(WorkerReport report) {
