@@ -58,6 +58,13 @@ class RuntimeTest : public ::testing::Test {
     load(code, config);
   }
 
+  // The one script error recorded since the last take; a failure (and an empty error) unless there is exactly one.
+  WorkerRuntime::ScriptError only_script_error() {
+    auto errors = runtime_->take_script_errors();
+    EXPECT_EQ(errors.size(), 1u);
+    return errors.size() == 1 ? errors[0] : WorkerRuntime::ScriptError{};
+  }
+
   void expect_no_script_errors() {
     auto errors = runtime_->take_script_errors();
     EXPECT_TRUE(errors.empty()) << errors[0].traceback;
