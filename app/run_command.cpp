@@ -5,10 +5,10 @@
 
 #include <cctype>
 #include <cstdio>
-#include <optional>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>

@@ -236,8 +236,10 @@ void RunReport::print_summary(const std::vector<engine::metrics::ThresholdResult
   engine::output::SummaryOptions options;
   options.color = engine::output::color_allowed(tty_ && isatty(STDOUT_FILENO));
   std::fputs(engine::output::render_summary(store_, results, elapsed, options).c_str(), stdout);
-  for (const auto& [message, count] : script_errors_ ? script_errors_->counts() : std::map<std::string, uint64_t>{})
-    std::printf("  script error (%llu times): %s\n", static_cast<unsigned long long>(count), message.c_str());
+  if (script_errors_ != nullptr) {
+    for (const auto& [message, count] : script_errors_->counts())
+      std::printf("  script error (%llu times): %s\n", static_cast<unsigned long long>(count), message.c_str());
+  }
   if (interrupted_iterations_ > 0)
     std::printf("\n  %llu iterations interrupted (gracefulStop / gracefulRampDown), not counted in iterations\n",
                 static_cast<unsigned long long>(interrupted_iterations_));

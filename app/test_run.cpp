@@ -323,8 +323,7 @@ int TestRun::run_teardown(const std::string& setup_json) {
 
 bool TestRun::collect_all() {
   // A worker already found stuck will not answer: waiting kReplyGraceNs more for it only delays the summary.
-  size_t stuck = 0;
-  for (bool s : stuck_workers_) stuck += s ? 1 : 0;
+  const auto stuck = static_cast<size_t>(std::count(stuck_workers_.begin(), stuck_workers_.end(), true));
   auto pending = std::make_shared<size_t>(hosts_.size() - stuck);
   for (auto& host : hosts_) {
     if (stuck_workers_[host->index()]) continue;

@@ -110,8 +110,8 @@ class TestRun {
   bool setup_done_ = false;
   bool stuck_ = false;  // a worker stopped answering: it never gets joined
   size_t workers_finished_ = 0;
-  std::vector<bool> worker_finished_;
-  std::vector<bool> stuck_workers_;  // by worker index: silent when report_stuck() ran  // by worker index, during the scenario
+  std::vector<bool> worker_finished_;  // by worker index, during the scenario
+  std::vector<bool> stuck_workers_;    // by worker index: silent when report_stuck() ran
   int64_t stuck_deadline_ns_ = INT64_MAX;
   int64_t end_hooks_deadline_ns_ = 0;  // while workers run end hooks (ll.on_vu_end): their bound + a grace
   std::vector<int64_t> last_reply_ns_;  // per worker, monotonic time of its latest answer  // metrics store, thresholds, progress, summary

@@ -56,7 +56,7 @@ int l_ll_abort(lua_State* L) {
   }
   vu->aborted = true;
   vu->abort_message = message;
-  if (!lua_isyieldable(L) || impl.blocked_resumes() > 0) {
+  if (!impl.can_yield(L)) {
     // Where the VU cannot be suspended (a table.sort comparator...) the abort is an error that unwinds the script;
     // the runner ends the VU as aborted the next time its coroutine yields or returns, and no wait starts before.
     return luaL_error(L, "test aborted: %s", message);

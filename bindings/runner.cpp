@@ -265,7 +265,7 @@ void WorkerRuntime::Impl::drop_coroutine(VuState& vu) {
 }
 
 void WorkerRuntime::Impl::require_yieldable(lua_State* L, const char* api) {
-  if (lua_isyieldable(L) && blocked_resumes_ == 0) return;
+  if (can_yield(L)) return;
   luaL_error(L, "%s cannot wait here: it was called across a C boundary (a table.sort comparator, a string.gsub "
              "callback, a module's top level run by require, or a coroutine resumed from one of them), where the VU "
              "cannot be suspended; nothing was started", api);

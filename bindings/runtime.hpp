@@ -140,9 +140,10 @@ class WorkerRuntime::Impl {
   // boundary (table.sort comparator, string.gsub callback, require...) nor inside a coroutine resumed from
   // one. Yielding bindings call it before they arm a timer or record a pending operation.
   void require_yieldable(lua_State* L, const char* api);
+  // The rule require_yieldable enforces, for bindings that do something else where the VU cannot yield.
+  bool can_yield(lua_State* L) const { return lua_isyieldable(L) && blocked_resumes_ == 0; }
   // coroutine.resume/wrap from where the caller cannot yield: +1 while that resume runs (lua/coroutine.lua).
   void add_blocked_resumes(int delta) { blocked_resumes_ += delta; }
-  int blocked_resumes() const { return blocked_resumes_; }
   // The VU's reusable timer (ll.sleep, ev:wait timeouts), created on first use; closed when the VU retires.
   uv_timer_t* timer_for(VuState& vu);
   // The VU a task runs for (the VU itself when it is not a task).

@@ -158,11 +158,7 @@ std::set<std::string> global_functions(WorkerRuntime::Impl& impl, VuState& vu) {
   return names;
 }
 
-}  // namespace
-
-namespace {
-
-// Hooks take no user data; read_script_options runs on one thread at a time per thread, so a thread_local will do.
+// Hooks take no user data, and read_script_options runs once at a time per thread: a thread_local will do.
 thread_local const std::function<bool()>* t_stop_requested = nullptr;
 
 void stop_hook(lua_State* L, lua_Debug*) {
